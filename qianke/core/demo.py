@@ -1,0 +1,760 @@
+"""Realistic Chinese demo data: teams, users of every role, customers, contacts and follow-ups.
+
+`demo_generate(customers=N, seed=S)` writes N customers (about 80 % organisations) with 1–3
+contacts per organisation and 0–4 follow-ups each, spread over the past three years, and returns
+the counts. It is built for volume (benchmarks load a million customers with it):
+
+- rows are written with `bulk_create` in batches, one transaction per batch;
+- customer codes are allocated in blocks per month (`allocate_codes(count=n, when=month)`);
+- canonical phones and names come from `qianke.core.normalize`, search rows from
+  `customer_search_document`, and the database triggers keep the full-text index in step;
+- pypinyin costs about 40 µs a call, several calls per customer. Demo names are built from a few
+  hundred words, so while generating, pinyin is looked up per word (computed once) instead of per
+  name; that is `_word_pinyin` below.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime as dt
+import itertools
+import multiprocessing
+import os
+import random
+import secrets
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from qianke.accounts.models import Role, Team, User
+from qianke.accounts.services import team_get_or_create, user_create
+from qianke.activities.models import Activity, ActivityKind
+from qianke.core import normalize
+from qianke.core.codes import allocate_codes
+from qianke.customers import search
+from qianke.customers.choices import (
+    Education,
+    EnterpriseNature,
+    Gender,
+    Industry,
+    Kind,
+    PotentialKind,
+    ProductionMode,
+    RelationClass,
+    Scale,
+    Status,
+)
+from qianke.customers.models import Contact, Customer, CustomerSearch
+from qianke.customers.services import CODE_PREFIX, customer_search_document
+
+MAX_CUSTOMERS = 10_000_000
+DEFAULT_BATCH = 2_000
+# From this many customers the full-text index is rebuilt once after the load instead of being
+# maintained row by row (search.bulk_index_suspended).
+BULK_INDEX_FROM = 20_000
+YEARS_BACK = 3
+DEMO_PASSWORD_FILE = "demo-password.txt"
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------
+
+# province, city, area code, postcode prefix, districts, sales region (team)
+CITIES: list[tuple[str, str, str, str, tuple[str, ...], str]] = [
+    ("北京市", "北京市", "010", "100", ("海淀区", "朝阳区", "东城区", "西城区", "丰台区"), "华北组"),
+    ("天津市", "天津市", "022", "300", ("和平区", "南开区", "河西区", "滨海新区"), "华北组"),
+    ("河北省", "石家庄市", "0311", "050", ("长安区", "桥西区", "裕华区"), "华北组"),
+    ("辽宁省", "沈阳市", "024", "110", ("和平区", "沈河区", "皇姑区", "浑南区"), "华北组"),
+    ("黑龙江省", "哈尔滨市", "0451", "150", ("南岗区", "道里区", "香坊区"), "华北组"),
+    ("山东省", "济南市", "0531", "250", ("历下区", "市中区", "槐荫区", "历城区"), "华东组"),
+    ("山东省", "青岛市", "0532", "266", ("市南区", "市北区", "黄岛区", "崂山区"), "华东组"),
+    ("上海市", "上海市", "021", "200", ("浦东新区", "徐汇区", "静安区", "闵行区", "长宁区"), "华东组"),
+    ("江苏省", "南京市", "025", "210", ("玄武区", "鼓楼区", "建邺区", "江宁区"), "华东组"),
+    ("江苏省", "苏州市", "0512", "215", ("姑苏区", "吴中区", "虎丘区", "昆山市"), "华东组"),
+    ("浙江省", "杭州市", "0571", "310", ("西湖区", "上城区", "滨江区", "余杭区"), "华东组"),
+    ("浙江省", "宁波市", "0574", "315", ("海曙区", "鄞州区", "北仑区"), "华东组"),
+    ("安徽省", "合肥市", "0551", "230", ("蜀山区", "包河区", "庐阳区"), "华东组"),
+    ("福建省", "福州市", "0591", "350", ("鼓楼区", "台江区", "仓山区"), "华南组"),
+    ("福建省", "厦门市", "0592", "361", ("思明区", "湖里区", "集美区"), "华南组"),
+    ("广东省", "广州市", "020", "510", ("天河区", "越秀区", "海珠区", "番禺区", "白云区"), "华南组"),
+    ("广东省", "深圳市", "0755", "518", ("南山区", "福田区", "罗湖区", "宝安区", "龙岗区"), "华南组"),
+    ("广东省", "东莞市", "0769", "523", ("南城街道", "东城街道", "长安镇", "虎门镇"), "华南组"),
+    ("湖北省", "武汉市", "027", "430", ("江汉区", "武昌区", "洪山区", "汉阳区"), "华中组"),
+    ("湖南省", "长沙市", "0731", "410", ("岳麓区", "芙蓉区", "天心区", "雨花区"), "华中组"),
+    ("河南省", "郑州市", "0371", "450", ("金水区", "中原区", "二七区", "管城回族区"), "华中组"),
+    ("四川省", "成都市", "028", "610", ("武侯区", "锦江区", "青羊区", "成华区"), "西部组"),
+    ("重庆市", "重庆市", "023", "400", ("渝中区", "江北区", "渝北区", "九龙坡区"), "西部组"),
+    ("云南省", "昆明市", "0871", "650", ("五华区", "盘龙区", "官渡区"), "西部组"),
+    ("陕西省", "西安市", "029", "710", ("雁塔区", "碑林区", "未央区", "莲湖区"), "西部组"),
+]
+CITY_WEIGHTS = [6, 3, 2, 2, 2, 2, 2, 7, 4, 4, 5, 3, 2, 2, 2, 6, 6, 3, 4, 3, 3, 4, 3, 2, 3]
+REGIONS = ("华东组", "华北组", "华南组", "华中组", "西部组")
+
+BRAND_CHARS = (
+    "华信达宏鑫源盛泰恒瑞丰隆通利嘉远安康博创新星金和兴昌明德佳凯天海中正永诚汇聚鼎辰启航东方润锦程晨峰"
+    "伟业联合腾飞祥云光宇顺发万通"
+)
+# Words for each industry: what a company of that industry calls itself.
+INDUSTRY_WORDS: dict[str, tuple[str, ...]] = {
+    Industry.ELECTRIC_POWER: ("电力", "电气", "电力工程", "能源"),
+    Industry.PUBLIC_SECURITY_JUSTICE: ("安防", "安防科技", "警用装备"),
+    Industry.TOBACCO: ("烟草", "烟草机械"),
+    Industry.HEALTHCARE: ("医疗", "医疗器械", "健康管理"),
+    Industry.ROAD_TRANSPORT: ("运输", "公路运输", "货运"),
+    Industry.TELECOM: ("通信", "通讯", "网络通信"),
+    Industry.PETROCHEMICAL: ("石化", "石油化工", "油气"),
+    Industry.LOGISTICS: ("物流", "供应链", "仓储物流"),
+    Industry.RAILWAY: ("铁路装备", "轨道交通"),
+    Industry.REAL_ESTATE: ("置业", "房地产开发", "地产"),
+    Industry.TEXTILE_APPAREL: ("纺织", "服饰", "服装"),
+    Industry.CONSTRUCTION_ENGINEERING: ("建设工程", "建筑", "路桥"),
+    Industry.VEHICLE_CONVERSION: ("专用汽车", "汽车改装"),
+    Industry.AVIATION: ("航空", "航空服务"),
+    Industry.CHEMICAL_ENERGY: ("化工", "新能源", "新材料"),
+    Industry.HOTEL_CATERING: ("酒店管理", "餐饮管理", "酒店"),
+    Industry.APPLIANCES_RETAIL: ("电器", "百货", "商贸"),
+    Industry.FINANCE_SECURITY: ("金融服务", "投资", "押运"),
+    Industry.BUILDING_INSTALLATION: ("安装工程", "机电安装", "装饰工程"),
+    Industry.MINING_METALLURGY: ("矿业", "冶金", "钢铁"),
+    Industry.PASSENGER_TOURISM: ("旅游", "客运", "旅行社"),
+    Industry.AGRICULTURE: ("农业", "农牧", "水产", "林业"),
+    Industry.CAR_RENTAL: ("汽车租赁", "租车"),
+    Industry.FOOD_BEVERAGE: ("食品", "饮料", "乳业"),
+    Industry.COMMERCE_TRADE: ("贸易", "商贸", "进出口"),
+    Industry.EDUCATION_SCIENCE: ("教育科技", "文化传媒", "科教"),
+    Industry.POSTAL: ("快递", "速递"),
+    Industry.PHARMACEUTICAL: ("制药", "医药", "生物医药"),
+    Industry.MANUFACTURING: ("机械", "制造", "精密机械", "模具"),
+    Industry.IT_SOFTWARE: ("软件", "信息技术", "网络科技", "数据科技"),
+    Industry.ELECTRONICS: ("电子", "电子科技", "光电"),
+    Industry.AUTOMOTIVE: ("汽车零部件", "汽车销售", "汽车"),
+    Industry.OTHER: ("实业", "发展", "企业管理"),
+}
+COMPANY_SUFFIXES = ("有限公司", "有限责任公司", "股份有限公司", "科技有限公司", "集团有限公司")
+COMPANY_SUFFIX_WEIGHTS = (50, 15, 10, 18, 7)
+# Organisations that are not companies: (industry, name endings)
+PUBLIC_BODIES: dict[str, tuple[str, ...]] = {
+    Industry.GOVERNMENT: ("市场监督管理局", "交通运输局", "住房和城乡建设局", "应急管理局", "生态环境局"),
+    Industry.PUBLIC_INSTITUTION: ("疾病预防控制中心", "公共资源交易中心", "档案馆", "职业技术学院"),
+    Industry.MUNICIPAL: ("市政工程管理处", "城市管理局", "园林绿化管理中心"),
+}
+ROADS = ("人民路", "解放路", "中山路", "建设路", "科技路", "文化路", "滨江大道", "长江路", "黄河路", "新华路",
+         "学院路", "工业大道", "高新大道", "湖滨路", "春申路", "东风路")
+BUILDING_WORDS = ("大厦", "国际中心", "科技园", "广场", "产业园")
+
+FAMILY_NAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+                "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱")
+GIVEN_MALE = ("伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞",
+              "鑫", "波", "斌", "宇", "浩", "凯", "健", "俊", "帆", "帅", "旭", "宁", "龙", "林", "志强", "建华",
+              "建国", "文博", "子轩", "浩然", "俊杰", "海涛", "晓东", "志明", "国栋", "宏伟", "振宇")
+GIVEN_FEMALE = ("芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "莹", "倩", "洁",
+                "颖", "琳", "晶", "欣", "秀英", "桂英", "丽娟", "晓燕", "雅婷", "欣怡", "梓涵", "思琪", "佳怡",
+                "美玲", "海燕", "玉兰", "春梅", "婉清")
+TITLES = ("总经理", "副总经理", "采购经理", "采购专员", "技术总监", "财务总监", "办公室主任", "项目经理",
+          "设备科科长", "工程师", "信息中心主任", "董事长")
+DEPARTMENTS = ("采购部", "技术部", "财务部", "总经办", "行政部", "生产部", "信息中心", "工程部")
+OCCUPATIONS = ("教师", "医生", "工程师", "个体经营者", "公务员", "会计", "律师", "销售经理", "设计师",
+               "自由职业", "企业主", "程序员", "护士")
+MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155",
+                   "156", "158", "159", "166", "173", "176", "177", "180", "181", "182", "185", "186", "187",
+                   "188", "189", "191", "195", "198", "199")
+PRODUCTS = ("ERP 系统", "智能仓储方案", "年度维保合同", "数据中台", "门禁安防系统", "办公设备", "工业传感器",
+            "培训服务", "云服务器", "定制开发")
+CONTENTS = {
+    ActivityKind.CALL: ("电话沟通{p}的需求，对方有兴趣", "电话回访，{c}表示预算在审批中", "电话确认{p}报价细节"),
+    ActivityKind.VISIT: ("上门拜访{c}，介绍{p}", "拜访客户现场，了解{p}使用情况", "陪同技术人员到现场勘察"),
+    ActivityKind.MEETING: ("与{c}开会讨论{p}方案", "参加客户招标答疑会", "组织{p}产品演示会"),
+    ActivityKind.EMAIL: ("发送{p}报价单给{c}", "邮件发送技术方案和资质文件", "邮件跟进合同条款"),
+    ActivityKind.NOTE: ("{c}下月调岗，需要认识新的对接人", "客户对{p}价格敏感，竞争对手报价更低", "记录：客户年底集中采购"),
+}
+OUTCOMES = ("对方同意安排下一次沟通", "需要再报一次价", "客户在内部评估", "暂无需求", "已确认采购意向", "")
+NEXT_STEPS = ("发送正式报价", "约{c}面谈", "安排产品演示", "寄送样品", "跟进合同审批进度", "回访使用情况",
+              "邀请参加新品发布会", "确认招标时间")
+
+
+def _weighted(rng: random.Random, options, weights):
+    return rng.choices(options, weights)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pinyin per word while generating
+# ---------------------------------------------------------------------------------------------
+
+
+class _WordPinyin:
+    """Stands in for `normalize.lazy_pinyin` while generating: demo names are registered with the
+    words they are made of, and their pinyin is the pinyin of those words, computed once each."""
+
+    def __init__(self, real: Callable) -> None:
+        self.real = real
+        self.words: dict[str, tuple[str, ...]] = {}
+        self.cache: dict[tuple, list[str]] = {}
+
+    def register(self, text: str, words: tuple[str, ...]) -> None:
+        self.words[text] = words
+
+    def forget(self) -> None:
+        self.words.clear()
+
+    def _one(self, text: str, kwargs_key: tuple, kwargs: dict) -> list[str]:
+        key = (text, kwargs_key)
+        result = self.cache.get(key)
+        if result is None:
+            result = self.real(text, **kwargs)
+            if len(self.cache) < 500_000:
+                self.cache[key] = result
+        return result
+
+    def __call__(self, text: str, **kwargs) -> list[str]:
+        kwargs_key = tuple(sorted(kwargs.items()))
+        words = self.words.get(text)
+        if words is None:
+            return list(self._one(text, kwargs_key, kwargs))
+        out: list[str] = []
+        for word in words:
+            out += self._one(word, kwargs_key, kwargs)
+        return out
+
+
+@contextlib.contextmanager
+def _word_pinyin() -> Iterator[_WordPinyin]:
+    real = normalize.lazy_pinyin
+    fast = _WordPinyin(real)
+    normalize.lazy_pinyin = fast
+    try:
+        yield fast
+    finally:
+        normalize.lazy_pinyin = real
+
+
+# ---------------------------------------------------------------------------------------------
+# Teams and users
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoStaff:
+    password: str
+    created_users: int = 0
+    created_teams: int = 0
+    reps: dict[str, list[User]] = field(default_factory=dict)  # region team name → reps
+    info: User | None = None
+    users: list[User] = field(default_factory=list)
+
+
+def demo_password() -> str:
+    """The shared password of the demo users: generated once, kept in QIANKE_HOME (mode 600)."""
+    path = Path(settings.QIANKE_HOME) / DEMO_PASSWORD_FILE
+    if path.exists():
+        return path.read_text().strip()
+    password = "qk-" + secrets.token_urlsafe(9)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password
+
+
+def _person(rng: random.Random, gender: str | None = None) -> tuple[str, str, str]:
+    gender = gender or rng.choice((Gender.MALE, Gender.FEMALE))
+    given = rng.choice(GIVEN_MALE if gender == Gender.MALE else GIVEN_FEMALE)
+    return rng.choice(FAMILY_NAMES), given, gender
+
+
+def demo_staff(*, seed: int = 1, reps_per_team: int = 4) -> DemoStaff:
+    """Teams 销售部 → regional groups, 客服部 and 信息部, and users of every role (idempotent)."""
+    rng = random.Random(f"staff-{seed}")
+    staff = DemoStaff(password=demo_password())
+    before_teams = Team.objects.count()
+    sales = team_get_or_create(name="销售部")
+    service_team = team_get_or_create(name="客服部")
+    info_team = team_get_or_create(name="信息部")
+    regions = {name: team_get_or_create(name=name, parent=sales) for name in REGIONS}
+    staff.created_teams = Team.objects.count() - before_teams
+
+    password_hash = make_password(staff.password)
+    existing = {u.username: u for u in User.objects.filter(username__startswith="demo.")}
+    taken = set(existing)
+
+    def user(key: str, role: str, team: Team | None) -> User:
+        # Demo users are named demo.<key> so repeated runs find them; the full name is Chinese.
+        username = f"demo.{key}"
+        if username in existing:
+            u = existing[username]
+        else:
+            family, given, _gender = _person(rng)
+            u = user_create(username=username, role=role, team=team, full_name=family + given, validate=False)
+            # One hash for all demo users: hashing costs ~0.25 s a time by design.
+            u.password = password_hash
+            u.save(update_fields=["password"])
+            staff.created_users += 1
+            taken.add(username)
+        staff.users.append(u)
+        return u
+
+    user("gm", Role.GM, None)
+    user("director", Role.MANAGER, sales)
+    staff.info = user("info", Role.INFO, info_team)
+    user("service1", Role.SERVICE, service_team)
+    user("service2", Role.SERVICE, service_team)
+    for index, name in enumerate(REGIONS, start=1):
+        user(f"manager{index}", Role.MANAGER, regions[name])
+        staff.reps[name] = [user(f"sales{index}{n}", Role.SALES, regions[name]) for n in range(1, reps_per_team + 1)]
+    return staff
+
+
+# ---------------------------------------------------------------------------------------------
+# Customers
+# ---------------------------------------------------------------------------------------------
+
+
+def _mobile(rng: random.Random) -> str:
+    return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+
+
+def _landline(rng: random.Random, area: str) -> str:
+    return f"{area}-{rng.randint(2, 8)}{rng.randrange(10**7):07d}"
+
+
+def _address(rng: random.Random, brand: str) -> str:
+    text = f"{rng.choice(ROADS)}{rng.randint(1, 999)}号"
+    if rng.random() < 0.5:
+        text += f"{brand}{rng.choice(BUILDING_WORDS)}{rng.randint(2, 28)}楼"
+    return text
+
+
+# Rows are plain dicts keyed by field attname (owner_id, customer_id…) turned into parameter lists
+# for executemany: a Django model instance of this width costs ~70 µs to build and bulk_create's
+# per-value preparation ~5 µs a column, each more than generating the whole row. Dates, decimals
+# and JSON are converted as Django's SQLite and PostgreSQL backends do.
+Row = dict
+STATUSES = tuple(Status.values)
+STATUS_CUM = list(itertools.accumulate((55, 15, 15, 10, 5)))
+NATURES = tuple(EnterpriseNature.values)
+MODES = tuple(ProductionMode.values)
+SCALES = tuple(Scale.values)
+EDUCATIONS = tuple(Education.values)
+ACTIVITY_KINDS = tuple(ActivityKind.values)
+INDUSTRIES = tuple(i for i in Industry.values if i != Industry.INDIVIDUAL)
+CITY_CUM = list(itertools.accumulate(CITY_WEIGHTS))
+
+
+def _sqlite_datetime(value: dt.datetime) -> str:
+    # Demo datetimes are in UTC, the connection's time zone with USE_TZ (Django stores naive UTC).
+    return str(value.replace(tzinfo=None))
+
+
+class _Table:
+    _MISSING = object()
+
+    def __init__(self, model, vendor: str) -> None:
+        qn = connection.ops.quote_name
+        fields = list(model._meta.concrete_fields)
+        self.table = model._meta.db_table
+        self.plan = []
+        for f in fields:
+            conv = None
+            if isinstance(f, models.DateTimeField):
+                conv = _sqlite_datetime if vendor == "sqlite" else None
+            elif isinstance(f, models.JSONField):
+                conv = partial(f.get_db_prep_save, connection=connection)
+            default = None if f.primary_key else f.get_default()
+            if conv is not None and default is not None:
+                default = conv(default)
+            self.plan.append((f.attname, conv, default))
+        self.position = {f.attname: i for i, f in enumerate(fields)}
+        columns = ", ".join(qn(f.column) for f in fields)
+        self.sql = f"INSERT INTO {qn(self.table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+
+    def row(self, values: Row) -> list:
+        missing = self._MISSING
+        out = []
+        for name, conv, default in self.plan:
+            v = values.get(name, missing)
+            if v is missing:
+                out.append(default)
+            elif conv is None or v is None:
+                out.append(v)
+            else:
+                out.append(conv(v))
+        return out
+
+    def new_ids(self, cursor, count: int) -> int:
+        """First of `count` consecutive new ids. SQLite: after MAX(id), under the write lock the
+        transaction holds (BEGIN IMMEDIATE); PostgreSQL: a block taken from the table's sequence
+        under a lock, so concurrent inserts never collide."""
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(self.table)} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [self.table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT CASE WHEN is_called THEN last_value "
+                f"ELSE last_value - 1 END FROM {sequence})) FROM {connection.ops.quote_name(self.table)}")
+            first = cursor.fetchone()[0] + 1
+            cursor.execute("SELECT setval(%s, %s)", [sequence, first + max(count, 1) - 1])
+            return first
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(self.table)}")
+        return cursor.fetchone()[0] + 1
+
+
+class _Tables:
+    def __init__(self, vendor: str) -> None:
+        self.customer = _Table(Customer, vendor)
+        self.contact = _Table(Contact, vendor)
+        self.activity = _Table(Activity, vendor)
+        self.search = _Table(CustomerSearch, vendor)
+
+
+@dataclass
+class _Batch:
+    """One batch as parameter lists. Ids are local (0…) until `_write_batch` offsets them."""
+
+    customers: list[list]
+    contacts: list[list]
+    activities: list[list]
+    searches: list[list]
+
+
+@dataclass
+class _Plan:
+    """What every batch builder needs; workers inherit it when they are forked."""
+
+    seed: int
+    staff_reps: dict[str, list[tuple[int, int]]]  # region → (user id, team id)
+    info_id: int
+    now: dt.datetime
+    today: dt.date
+    tables: _Tables
+
+
+_PLAN: _Plan | None = None
+_PINYIN: _WordPinyin | None = None
+
+
+class _Builder:
+    def __init__(self, plan: _Plan, first: int) -> None:
+        self.plan = plan
+        self.rng = random.Random(f"{plan.seed}-{first}")
+
+    def customer(self, created: dt.datetime, code: str) -> tuple[Row, list[Row], list[Row]]:
+        rng = self.rng
+        province, city, area, post, districts, region = CITIES[
+            bisect.bisect_right(CITY_CUM, rng.random() * CITY_CUM[-1])]
+        status = STATUSES[bisect.bisect_right(STATUS_CUM, rng.random() * STATUS_CUM[-1])]
+        owned = status != Status.POTENTIAL or rng.random() < 0.8
+        owner_id, team_id = rng.choice(self.plan.staff_reps[region]) if owned else (None, None)
+        c: Row = {
+            "code": code, "created_at": created, "status": status, "province": province, "city": city,
+            "district": rng.choice(districts), "owner_id": owner_id, "team_id": team_id,
+            "created_by_id": owner_id or self.plan.info_id,
+            "relation_class": RelationClass.BUSINESS if rng.random() < 0.9 else rng.choice(
+                (RelationClass.SUPPLIER, RelationClass.PARTNER)),
+            "potential_kind": (PotentialKind.COMPETITOR if rng.random() < 0.15 else PotentialKind.GENERAL)
+            if status == Status.POTENTIAL else "",
+            "postcode": f"{post}{rng.randrange(1000):03d}",
+        }
+        contacts: list[Row] = []
+        if rng.random() < 0.8:
+            self._organization(c, city, area, created, contacts)
+        else:
+            self._individual(c)
+        if c.get("mobile"):
+            c["mobile_norm"] = normalize.normalize_mobile(c["mobile"])
+        if c.get("phone"):
+            c["phone_norm"] = normalize.normalize_phone(c["phone"])
+        activities = self._activities(c, contacts, created)
+        c["updated_at"] = activities[-1]["occurred_at"] if activities else created
+        return c, contacts, activities
+
+    def _organization(self, c: Row, city: str, area: str, created: dt.datetime, contacts: list[Row]) -> None:
+        rng = self.rng
+        industry = rng.choice(INDUSTRIES)
+        brand = rng.choice(BRAND_CHARS) + rng.choice(BRAND_CHARS)
+        if industry in PUBLIC_BODIES:
+            words: tuple[str, ...] = (city, rng.choice(PUBLIC_BODIES[industry]))
+            c["enterprise_nature"] = EnterpriseNature.OTHER
+        else:
+            region_word = city.removesuffix("市") if rng.random() < 0.85 else ""
+            word = rng.choice(INDUSTRY_WORDS[industry])
+            suffix = _weighted(rng, COMPANY_SUFFIXES, COMPANY_SUFFIX_WEIGHTS)
+            if "科技" in word and suffix == "科技有限公司":
+                suffix = "有限公司"
+            words = tuple(w for w in (region_word, brand, word, suffix) if w)
+            if rng.random() < 0.6:
+                c["short_name"] = brand + word
+                _PINYIN.register(brand + word, (brand, word))
+            c["enterprise_nature"] = _weighted(rng, NATURES, (12, 3, 10, 65, 10))
+            c["production_mode"] = _weighted(rng, MODES, (50, 40, 10))
+        name = "".join(words)
+        _PINYIN.register(name, words)
+        c.update(kind=Kind.ORGANIZATION, name=name, name_norm=normalize.normalize_company_name(name),
+                 industry=industry, scale=_weighted(rng, SCALES, (25, 45, 22, 8)),
+                 address=_address(rng, brand), phone=_landline(rng, area))
+        if rng.random() < 0.3:
+            c["fax"] = _landline(rng, area)
+        if rng.random() < 0.2:
+            c["mobile"] = _mobile(rng)
+        for n in range(_weighted(rng, (1, 2, 3), (40, 40, 20))):
+            family, given, gender = _person(rng)
+            contact: Row = {
+                "name": family + given, "gender": gender, "title": rng.choice(TITLES),
+                "department": rng.choice(DEPARTMENTS), "is_primary": n == 0, "created_at": created,
+                "updated_at": created, "created_by_id": c["created_by_id"],
+            }
+            if rng.random() < 0.9:
+                contact["mobile"] = mobile = _mobile(rng)
+                contact["mobile_norm"] = normalize.normalize_mobile(mobile)
+            if rng.random() < 0.3:
+                contact["phone"] = phone = f"{c['phone']}转{rng.randint(800, 899)}"
+                contact["phone_norm"] = normalize.normalize_phone(phone)
+            if rng.random() < 0.2:
+                contact["wechat"] = f"wx{rng.randrange(10**8):08d}"
+            if rng.random() < 0.3:
+                contact["birthday"] = dt.date(rng.randint(1965, 1998), rng.randint(1, 12), rng.randint(1, 28))
+            contacts.append(contact)
+
+    def _individual(self, c: Row) -> None:
+        rng = self.rng
+        family, given, gender = _person(rng)
+        name = family + given
+        c.update(
+            kind=Kind.INDIVIDUAL, name=name, name_norm=normalize.normalize_person_name(name), gender=gender,
+            industry=Industry.INDIVIDUAL, occupation=rng.choice(OCCUPATIONS),
+            birthday=dt.date(rng.randint(1960, 2002), rng.randint(1, 12), rng.randint(1, 28)),
+            annual_income=Decimal(rng.randrange(50, 800) * 1000), education=rng.choice(EDUCATIONS),
+            mobile=_mobile(rng), address=_address(rng, ""),
+        )
+
+    def _activities(self, c: Row, contacts: list[Row], created: dt.datetime) -> list[Row]:
+        rng = self.rng
+        count = _weighted(rng, (0, 1, 2, 3, 4), (25, 30, 22, 15, 8))
+        if not count:
+            return []
+        owner_id = c["owner_id"]
+        now = self.plan.now
+        today = self.plan.today
+        seconds = (now - created).total_seconds()
+        times = sorted(created + dt.timedelta(seconds=rng.random() * seconds) for _ in range(count))
+        contact_name = contacts[0]["name"] if contacts else c["name"]
+        activities = []
+        for n, occurred in enumerate(times):
+            kind = _weighted(rng, ACTIVITY_KINDS, (25, 35, 10, 15, 15))
+            a: Row = {
+                "kind": kind, "occurred_at": occurred, "actor_id": owner_id or self.plan.info_id,
+                "created_at": occurred, "updated_at": occurred, "outcome": rng.choice(OUTCOMES),
+                "content": rng.choice(CONTENTS[kind]).format(p=rng.choice(PRODUCTS), c=contact_name),
+            }
+            if n == count - 1:
+                if owner_id is not None and c["status"] != Status.LOST and rng.random() < 0.7:
+                    a["next_step"] = rng.choice(NEXT_STEPS).format(c=contact_name)
+                    r = rng.random()
+                    if r < 0.15:
+                        a["next_due"] = today
+                    elif r < 0.45:
+                        a["next_due"] = today - dt.timedelta(days=rng.randint(1, 30))
+                    else:
+                        a["next_due"] = today + dt.timedelta(days=rng.randint(1, 30))
+            elif rng.random() < 0.5:
+                a["next_step"] = rng.choice(NEXT_STEPS).format(c=contact_name)
+                a["next_due"] = timezone.localdate(occurred) + dt.timedelta(days=rng.randint(1, 14))
+                a["next_done_at"] = min(occurred + dt.timedelta(days=rng.randint(1, 14)), now)
+            activities.append(a)
+        return activities
+
+
+_SEARCH_CUSTOMER = ("name", "short_name", "phone", "mobile", "fax", "email", "code")
+_SEARCH_CONTACT = ("name", "phone", "mobile", "email")
+
+
+def _build_batch(job: tuple[int, list[dt.datetime], list[str]]) -> _Batch:
+    """Rows of one batch with local ids; runs in a worker process for large runs."""
+    first, times, codes = job
+    plan = _PLAN
+    tables = plan.tables
+    builder = _Builder(plan, first)
+    batch = _Batch([], [], [], [])
+    for local_id, (created, code) in enumerate(zip(times, codes, strict=True)):
+        c, contacts, activities = builder.customer(created, code)
+        c["id"] = local_id
+        contact_base = len(batch.contacts)
+        for contact in contacts:
+            contact["id"] = len(batch.contacts)
+            contact["customer_id"] = local_id
+            batch.contacts.append(tables.contact.row(contact))
+        for a in activities:
+            a["id"] = len(batch.activities)
+            a["customer_id"] = local_id
+            a["contact_id"] = contact_base if contacts else None
+            batch.activities.append(tables.activity.row(a))
+        doc = customer_search_document(
+            SimpleNamespace(**{k: c.get(k, "") for k in _SEARCH_CUSTOMER}),
+            [SimpleNamespace(**{k: x.get(k, "") for k in _SEARCH_CONTACT}) for x in contacts],
+        )
+        batch.customers.append(tables.customer.row(c))
+        batch.searches.append(tables.search.row({"customer_id": local_id, "names": doc.names,
+                                                 "pinyin": doc.pinyin, "digits": doc.digits,
+                                                 "other": doc.other}))
+    _PINYIN.forget()
+    return batch
+
+
+def _write_batch(tables: _Tables, batch: _Batch) -> None:
+    """Offset the local ids and insert the batch; the caller owns the transaction."""
+    with connection.cursor() as cursor:
+        base = tables.customer.new_ids(cursor, len(batch.customers))
+        contact_base = tables.contact.new_ids(cursor, len(batch.contacts))
+        activity_base = tables.activity.new_ids(cursor, len(batch.activities))
+        pos = tables.customer.position["id"]
+        for row in batch.customers:
+            row[pos] += base
+        pos, fk = tables.contact.position["id"], tables.contact.position["customer_id"]
+        for row in batch.contacts:
+            row[pos] += contact_base
+            row[fk] += base
+        t = tables.activity.position
+        pos, fk, contact_fk = t["id"], t["customer_id"], t["contact_id"]
+        for row in batch.activities:
+            row[pos] += activity_base
+            row[fk] += base
+            if row[contact_fk] is not None:
+                row[contact_fk] += contact_base
+        fk = tables.search.position["customer_id"]
+        for row in batch.searches:
+            row[fk] += base
+        for table, rows in ((tables.customer, batch.customers), (tables.contact, batch.contacts),
+                            (tables.activity, batch.activities), (tables.search, batch.searches)):
+            if rows:
+                cursor.executemany(table.sql, rows)
+
+
+def _jobs(*, customers: int, batch_size: int, seed: int, start: dt.datetime, span: float):
+    """(first index, creation times, codes) per batch. Times grow with the index, so newer ids are
+    newer customers; codes are allocated here in one block per month of the batch."""
+    rng = random.Random(f"times-{seed}")
+    for first in range(0, customers, batch_size):
+        indexes = range(first, min(first + batch_size, customers))
+        times = [start + dt.timedelta(seconds=span * (i + rng.random()) / customers) for i in indexes]
+        months = [f"{timezone.localtime(t):%Y%m}" for t in times]
+        codes: list[str] = []
+        month_start = 0
+        for n in range(1, len(times) + 1):
+            if n == len(times) or months[n] != months[month_start]:
+                codes += allocate_codes(prefix=CODE_PREFIX, count=n - month_start, when=times[month_start])
+                month_start = n
+        yield first, times, codes
+
+
+def _prefetched(pool, jobs, *, ahead: int):
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(pool.apply_async(_build_batch, (job,)))
+        if len(pending) > ahead:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def demo_generate(
+    *,
+    customers: int,
+    seed: int = 1,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+    now: dt.datetime | None = None,
+    workers: int | None = None,
+    suspend_index: bool | None = None,
+) -> dict[str, int | str]:
+    """Create demo staff (once) and `customers` customers with contacts and follow-ups.
+
+    Returns the counts written and the demo users' password. `progress(done, total)` is called
+    after every batch (one transaction each). Large runs build rows in a forked worker process
+    while this one writes; `workers=0` keeps everything in this process. Large runs also suspend the
+    full-text index and rebuild it at the end (`suspend_index`, default from BULK_INDEX_FROM customers).
+    """
+    global _PLAN, _PINYIN
+    if isinstance(customers, bool) or not isinstance(customers, int) or not 0 <= customers <= MAX_CUSTOMERS:
+        raise ValueError(f"customers must be a whole number from 0 to {MAX_CUSTOMERS:,}")
+    staff = demo_staff(seed=seed)
+    end = (now or timezone.now()).astimezone(dt.UTC)
+    start = end - dt.timedelta(days=365 * YEARS_BACK)
+    counts: dict[str, int | str] = {
+        "customers": 0, "contacts": 0, "activities": 0, "users": staff.created_users,
+        "teams": staff.created_teams, "password": staff.password,
+    }
+    tables = _Tables(connection.vendor)
+    _PLAN = _Plan(
+        seed=seed, info_id=staff.info.pk, now=end, today=timezone.localdate(end), tables=tables,
+        staff_reps={region: [(u.pk, u.team_id) for u in reps] for region, reps in staff.reps.items()},
+    )
+    if suspend_index is None:
+        suspend_index = customers >= BULK_INDEX_FROM
+    if workers is None:
+        # With the index suspended this process only inserts rows, so two builders keep it busy.
+        workers = (2 if suspend_index else 1) if customers >= 20_000 and (os.cpu_count() or 1) > 1 else 0
+    jobs = _jobs(customers=customers, batch_size=batch_size, seed=seed, start=start,
+                 span=(end - start).total_seconds())
+    with _word_pinyin() as pinyin, contextlib.ExitStack() as stack:
+        _PINYIN = pinyin
+        if suspend_index:
+            stack.enter_context(search.bulk_index_suspended())
+        if workers:
+            # fork: the workers inherit the plan and never touch the database connection. Jobs are
+            # made here (codes are allocated on this thread's connection), two batches ahead.
+            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))
+            batches = _prefetched(pool, jobs, ahead=workers + 1)
+        else:
+            batches = map(_build_batch, jobs)
+        for batch in batches:
+            with transaction.atomic():
+                _write_batch(tables, batch)
+            counts["customers"] += len(batch.customers)
+            counts["contacts"] += len(batch.contacts)
+            counts["activities"] += len(batch.activities)
+            if progress:
+                progress(counts["customers"], customers)
+    _PLAN = _PINYIN = None
+    if customers >= 100_000:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else
+                           "ANALYZE customers_customer, customers_contact, customers_customersearch")
+    return counts
+
+
+# Capability apps' demo data, run by `qianke demo` after demo_generate when the module exists.
+CAPABILITY_DEMOS = ("qianke.customers.demo", "qianke.leads.demo", "qianke.qualification.demo")
+CAPABILITY_DEMO_FUNCTIONS = ("demo_generate", "demo_data", "generate")
+
+
+def demo_capabilities(*, seed: int = 1, customers: int | None = None, now: dt.datetime | None = None,
+                      modules: tuple[str, ...] = CAPABILITY_DEMOS) -> dict[str, dict]:
+    """Call each capability's demo function (the first of CAPABILITY_DEMO_FUNCTIONS it defines) with
+    the keyword arguments it accepts of seed, customers and now; a missing module is skipped.
+    Returns {module: its counts (a dict, or {} when it returns something else)}."""
+    import importlib
+    import inspect
+
+    results: dict[str, dict] = {}
+    offered = {"seed": seed, "customers": customers, "now": now}
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # this capability has no demo data (yet)
+            raise
+        func = next((getattr(module, f) for f in CAPABILITY_DEMO_FUNCTIONS if callable(getattr(module, f, None))), None)
+        if func is None:
+            continue
+        params = inspect.signature(func).parameters
+        kwargs = {k: v for k, v in offered.items() if k in params and v is not None}
+        result = func(**kwargs)
+        results[name] = result if isinstance(result, dict) else {}
+    return results

@@ -1,0 +1,119 @@
+"""The demo-data generator: counts, realistic and valid values, codes, dates, search rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from qianke.accounts.models import Role, User
+from qianke.activities.models import Activity
+from qianke.core import normalize
+from qianke.core.demo import MAX_CUSTOMERS, demo_generate
+from qianke.customers.choices import Industry, Kind
+from qianke.customers.models import Contact, Customer, CustomerSearch
+from qianke.customers.selectors import CustomerFilters, customer_list
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def home(settings, tmp_path):
+    settings.QIANKE_HOME = tmp_path
+    return tmp_path
+
+
+def test_counts_match_the_database(home):
+    counts = demo_generate(customers=300, seed=7)
+    assert counts["customers"] == Customer.objects.count() == 300
+    assert counts["contacts"] == Contact.objects.count()
+    assert counts["activities"] == Activity.objects.count()
+    assert CustomerSearch.objects.count() == 300
+    orgs = Customer.objects.filter(kind=Kind.ORGANIZATION).count()
+    assert 0.6 * 300 < orgs < 0.95 * 300
+    assert orgs <= counts["contacts"] <= 3 * orgs
+
+
+def test_staff_of_every_role_once(home):
+    first = demo_generate(customers=10, seed=1)
+    again = demo_generate(customers=10, seed=1)
+    assert again["users"] == 0 and again["teams"] == 0 and first["password"] == again["password"]
+    roles = set(User.objects.filter(username__startswith="demo.").values_list("role", flat=True))
+    assert roles == {Role.SALES, Role.MANAGER, Role.GM, Role.INFO, Role.SERVICE}
+    rep = User.objects.get(username="demo.sales11")
+    assert rep.check_password(first["password"])
+    assert rep.team.parent.name == "销售部"
+    assert (home / "demo-password.txt").stat().st_mode & 0o777 == 0o600
+
+
+def test_values_are_valid_and_normalised(home):
+    demo_generate(customers=400, seed=3)
+    codes = set()
+    for c in Customer.objects.all():
+        assert re.fullmatch(r"KH\d{12}", c.code)
+        assert c.code[2:8] == f"{timezone.localtime(c.created_at):%Y%m}"
+        codes.add(c.code)
+        if c.mobile:
+            assert re.fullmatch(r"1[3-9]\d{9}", c.mobile_norm)
+            assert normalize.normalize_mobile(c.mobile) == c.mobile_norm
+        if c.phone:
+            assert normalize.normalize_phone(c.phone) == c.phone_norm
+            assert re.fullmatch(r"0\d{2,3}-[2-9]\d{7}", c.phone)
+        if c.postcode:
+            assert normalize.normalize_postcode(c.postcode) == c.postcode
+        assert c.province and c.city and c.district
+        if c.kind == Kind.ORGANIZATION:
+            assert c.name_norm == normalize.normalize_company_name(c.name)
+            assert c.industry in Industry.values and c.industry != Industry.INDIVIDUAL
+            assert re.search(r"(公司|局|中心|馆|学院|管理处)$", c.name)
+        else:
+            assert c.gender and c.birthday and c.occupation and c.annual_income
+            assert 2 <= len(c.name) <= 3
+        if c.owner_id:
+            assert c.team_id == c.owner.team_id
+    assert len(codes) == 400
+    for contact in Contact.objects.exclude(mobile=""):
+        assert normalize.normalize_mobile(contact.mobile) == contact.mobile_norm
+
+
+def test_dates_spread_over_three_years_newest_last(home):
+    now = timezone.now()
+    demo_generate(customers=300, seed=5, now=now)
+    created = list(Customer.objects.order_by("id").values_list("created_at", flat=True))
+    assert created == sorted(created)
+    assert now - dt.timedelta(days=3 * 365 + 1) <= created[0] < now - dt.timedelta(days=2 * 365)
+    assert created[-1] > now - dt.timedelta(days=30)
+    today = timezone.localdate(now)
+    due = Activity.objects.filter(next_done_at__isnull=True, next_due__isnull=False)
+    assert due.filter(next_due=today).exists()
+    assert due.filter(next_due__lt=today).exists()
+    assert due.filter(next_due__gt=today).exists()
+    for a in Activity.objects.select_related("customer")[:200]:
+        assert a.customer.created_at <= a.occurred_at <= now
+
+
+def test_search_rows_find_the_customers(home):
+    demo_generate(customers=200, seed=11)
+    gm = User.objects.get(username="demo.gm")
+    c = Customer.objects.filter(kind=Kind.ORGANIZATION).exclude(phone="").first()
+    for query in (c.name[-6:-2], normalize.pinyin_initials(c.name)[:4], c.phone_norm[-6:], c.code):
+        page = customer_list(user=gm, filters=CustomerFilters(q=query))
+        assert c in page.items or page.count > len(page.items), query
+
+
+def test_worker_process_builds_the_same_data(home):
+    demo_generate(customers=120, seed=9, workers=0, batch_size=50)
+    first = list(Customer.objects.order_by("id").values_list("name", "phone", "mobile"))
+    demo_generate(customers=120, seed=9, workers=1, batch_size=50)
+    second = list(Customer.objects.order_by("id").values_list("name", "phone", "mobile"))[120:]
+    assert first == second
+    assert CustomerSearch.objects.count() == 240
+
+
+@pytest.mark.parametrize("bad", [-1, MAX_CUSTOMERS + 1, 1.5, True])
+def test_bad_counts_write_nothing(home, bad):
+    with pytest.raises(ValueError):
+        demo_generate(customers=bad)
+    assert not Customer.objects.exists() and not User.objects.exists()

@@ -1,0 +1,335 @@
+"""The one normalisation module: what users type in, what we match and search on."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from qianke.core import normalize as n
+
+# ---------------------------------------------------------------------------------------------
+# Full-width → half-width, whitespace
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("ＡＢＣ１２３", "ABC123"),
+        ("１３８－１２３４", "138-1234"),
+        ("（北京）", "(北京)"),
+        ("ａ\u3000ｂ", "a b"),  # ideographic space
+        ("name＠example．com", "name@example.com"),
+        ("北京华为", "北京华为"),  # CJK characters untouched
+    ],
+)
+def test_to_halfwidth_folds_fullwidth_letters_digits_punctuation(typed, expected):
+    assert n.to_halfwidth(typed) == expected
+
+
+def test_clean_text_trims_and_collapses_whitespace_but_keeps_characters():
+    assert n.clean_text("  北京   华为\t技术\n ") == "北京 华为 技术"
+    assert n.clean_text("ＡＢＣ") == "ＡＢＣ"  # what the user typed is kept
+    assert n.clean_text(None) == ""
+    assert n.clean_text("") == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Company and person names
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "北京华为技术有限公司",
+        "北京华为技术股份有限公司",
+        "北京华为技术有限责任公司",
+        "北京 华为技术 有限公司",
+        "北京华为技术\u3000有限公司",
+        "北京华为技术公司",
+        " 北京华为技术有限公司 ",
+    ],
+)
+def test_company_name_variants_share_one_canonical_form(variant):
+    assert n.normalize_company_name(variant) == "北京华为技术"
+
+
+def test_company_name_strips_the_longest_legal_form_not_a_fragment():
+    # 股份有限公司 goes whole; stripping only 有限公司 would leave 股份 behind.
+    assert n.normalize_company_name("华为股份有限公司") == "华为"
+    assert n.normalize_company_name("华为股份有限公司") == n.normalize_company_name("华为有限公司")
+
+
+@pytest.mark.parametrize("variant", ["杭州娃哈哈集团有限公司", "杭州娃哈哈集团公司", "杭州娃哈哈集团",
+                                     "杭州娃哈哈集团股份有限公司", "杭州娃哈哈有限公司"])
+def test_company_name_group_forms_share_one_canonical_form(variant):
+    assert n.normalize_company_name(variant) == "杭州娃哈哈"
+
+
+def test_company_name_branch_stays_different_from_head_office():
+    assert n.normalize_company_name("华为技术有限公司北京分公司") != n.normalize_company_name("华为技术有限公司")
+
+
+def test_company_name_brackets_fullwidth_or_halfwidth_are_equal():
+    full = n.normalize_company_name("华为技术（北京）有限公司")
+    half = n.normalize_company_name("华为技术(北京)有限公司")
+    square = n.normalize_company_name("华为技术【北京】有限公司")
+    assert full == half == square == "华为技术北京"
+
+
+def test_company_name_fullwidth_latin_letters_fold_to_lower_case():
+    assert n.normalize_company_name("ＡＢＣ科技有限公司") == n.normalize_company_name("abc科技有限公司") == "abc科技"
+    assert n.normalize_company_name("IBM（中国）有限公司") == "ibm中国"
+
+
+def test_company_name_different_companies_stay_different():
+    assert n.normalize_company_name("北京华为技术有限公司") != n.normalize_company_name("上海华为技术有限公司")
+    assert n.normalize_company_name("华为技术有限公司") != n.normalize_company_name("华为投资有限公司")
+
+
+def test_company_name_that_is_only_a_legal_form_is_not_emptied():
+    assert n.normalize_company_name("公司") == "公司"
+
+
+def test_person_name_ignores_spaces_case_and_width():
+    assert n.normalize_person_name(" 张 伟 ") == "张伟"
+    assert n.normalize_person_name("Ｌｉ Ｍｉｎｇ") == n.normalize_person_name("li ming") == "liming"
+
+
+def test_searchable_keeps_only_digits_latin_and_cjk():
+    assert n.searchable("北京·华为-Tech (2026)！") == "北京华为tech2026"
+    assert n.searchable(None) == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Mobile numbers
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "+8613812345678",
+        "0086 138 1234 5678",
+        "0086-13812345678",
+        "8613812345678",
+        "１３８１２３４５６７８",
+        "(138) 1234.5678",
+    ],
+)
+def test_mobile_formats_give_eleven_digits(typed):
+    assert n.normalize_mobile(typed) == "13812345678"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["1381234567", "138123456789", "12812345678", "23812345678", "1381234567a", "010-62345678", "", "手机"],
+)
+def test_invalid_mobile_numbers_are_refused(typed):
+    with pytest.raises(ValidationError) as info:
+        n.normalize_mobile(typed)
+    assert info.value.code == "invalid_mobile"
+
+
+# ---------------------------------------------------------------------------------------------
+# Landlines, extensions, service numbers
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("010-62345678", "01062345678"),  # 3-digit area code, 8-digit number
+        ("010 6234 5678", "01062345678"),
+        ("(010)62345678", "01062345678"),
+        ("（０１０）６２３４５６７８", "01062345678"),
+        ("0755-2345678", "07552345678"),  # 4-digit area code, 7-digit number
+        ("0755-23456789", "075523456789"),  # 4-digit area code, 8-digit number
+        ("+86 (21) 5555-1234", "02155551234"),  # country code drops the trunk 0
+        ("0086 10 62345678", "01062345678"),
+        ("62345678", "62345678"),  # local number without area code
+        ("400-820-8820", "4008208820"),
+        ("800 820 8820", "8008208820"),
+        ("95588", "95588"),
+        ("10086", "10086"),
+        ("138 1234 5678", "13812345678"),  # a mobile is a valid phone too
+    ],
+)
+def test_phone_formats_give_canonical_digits(typed, expected):
+    assert n.normalize_phone(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("010-6234 5678 转 801", "01062345678-801"),
+        ("010-62345678转801", "01062345678-801"),
+        ("021 5555 1234 分机 12", "02155551234-12"),
+        ("0571-8888888 ext. 5", "05718888888-5"),
+        ("0571-8888888 EXT 5", "05718888888-5"),
+        ("010-62345678#801", "01062345678-801"),
+    ],
+)
+def test_phone_extension_follows_after_a_dash(typed, expected):
+    assert n.normalize_phone(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "123",
+        "12345",
+        "010-1234567",  # Beijing numbers have 8 digits
+        "010-623456789",  # one digit too many: 0106 is no area code
+        "021-12345678",  # local numbers never start with 1
+        "0755-12345678",
+        "0755-234567890",
+        "abc",
+        "010-6234567a",
+        "",
+    ],
+)
+def test_invalid_phone_numbers_are_refused(typed):
+    with pytest.raises(ValidationError) as info:
+        n.normalize_phone(typed)
+    assert info.value.code == "invalid_phone"
+
+
+def test_phone_digits_never_raises_and_keeps_only_digits():
+    assert n.phone_digits("010-6234 5678 转 801") == "01062345678801"
+    assert n.phone_digits("１３８") == "138"
+    assert n.phone_digits("没有") == ""
+    assert n.phone_digits(None) == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mail, postcode, customer code
+# ---------------------------------------------------------------------------------------------
+
+
+def test_email_is_halfwidth_lower_case():
+    assert n.normalize_email(" Zhang.Wei@Example.COM ") == "zhang.wei@example.com"
+    assert n.normalize_email("ｚｗ＠ｅｘａｍｐｌｅ．ｃｎ") == "zw@example.cn"
+
+
+@pytest.mark.parametrize("typed", ["zhang", "zhang@", "@example.com", "zhang@example", "zh ang@example.com"])
+def test_invalid_email_is_refused(typed):
+    with pytest.raises(ValidationError):
+        n.normalize_email(typed)
+
+
+def test_postcode_has_six_digits():
+    assert n.normalize_postcode("100080") == "100080"
+    assert n.normalize_postcode(" １０００８０ ") == "100080"
+    for bad in ("10008", "1000800", "10008a", ""):
+        with pytest.raises(ValidationError):
+            n.normalize_postcode(bad)
+
+
+def test_customer_code_is_kh_plus_twelve_digits():
+    assert n.validate_customer_code("KH202611000123") == "KH202611000123"
+    assert n.validate_customer_code(" kh202611000123 ") == "KH202611000123"
+    assert n.validate_customer_code("ＫＨ２０２６１１０００１２３") == "KH202611000123"
+    for bad in ("KH20261100012", "KH2026110001234", "KB202611000123", "202611000123", "KH2026-11-000123"):
+        with pytest.raises(ValidationError):
+            n.validate_customer_code(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pinyin
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pinyin_full_and_initials():
+    assert n.pinyin_full("北京华为") == "beijinghuawei"
+    assert n.pinyin_initials("北京华为") == "bjhw"
+
+
+def test_pinyin_of_polyphonic_city_names_uses_the_place_reading():
+    # 重 is zhong in most words but chong in 重庆; 长 is chang in 长沙, 厦 xia in 厦门.
+    assert n.pinyin_full("重庆") == "chongqing"
+    assert n.pinyin_initials("重庆") == "cq"
+    assert n.pinyin_full("长沙") == "changsha"
+    assert n.pinyin_full("厦门") == "xiamen"
+
+
+def test_pinyin_keeps_latin_and_digits_and_drops_punctuation():
+    assert n.pinyin_full("华为 Tech-2026") == "huaweitech2026"
+    assert n.pinyin_initials("华为 Tech-2026") == "hwtech2026"
+
+
+# ---------------------------------------------------------------------------------------------
+# Search documents and clauses
+# ---------------------------------------------------------------------------------------------
+
+
+def test_grams_cover_every_substring_as_phrase_or_prefix():
+    assert n.grams("abcd", 2) == ["ab", "bc", "cd", "d"]
+    assert n.grams("", 3) == []
+
+
+def test_search_document_columns():
+    doc = n.search_document(names=["北京华为有限公司", "张伟"], phones=["010-6234 5678", "138 1234 5678"],
+                            others=["Zhang@Example.com", "KH202611000123"])
+    names = doc.names.split()
+    assert "华为" in names and "张伟" in names and "北京" in names
+    pinyin = doc.pinyin.split()
+    assert {"bjh", "jhw", "bei", "wei", "zw"} <= set(pinyin)
+    digits = doc.digits.split()
+    assert {"0106", "5678", "1381", "3812"} <= set(digits)
+    # the code's digits are searchable as digits too, and e-mail/code grams go to `other`
+    assert {"0001", "0123"} <= set(digits)
+    other = doc.other.split()
+    assert {"zha", "exa", "com", "kh2", "123"} <= set(other)
+
+
+def test_search_document_skips_empty_values():
+    doc = n.search_document(names=["", "  "], phones=["", None], others=["", None])
+    assert doc == n.SearchDocument(names="", pinyin="", digits="", other="")
+
+
+def test_search_document_adds_no_pinyin_for_latin_names():
+    doc = n.search_document(names=["ACME"], phones=[], others=[])
+    assert doc.names.split()[:3] == ["ac", "cm", "me"]
+    assert doc.pinyin == ""
+
+
+def test_search_clauses_for_chinese_look_only_at_names():
+    assert n.search_clauses("华为") == [n.SearchClause("names", ("华为",))]
+    assert n.search_clauses("华") == [n.SearchClause("names", ("华",), prefix=True)]
+    assert n.search_clauses("北京华为") == [n.SearchClause("names", ("北京", "京华", "华为"))]
+
+
+def test_search_clauses_for_latin_look_at_names_pinyin_and_other():
+    clauses = n.search_clauses("BJHW")
+    assert [c.column for c in clauses] == ["names", "pinyin", "other"]
+    pinyin = next(c for c in clauses if c.column == "pinyin")
+    assert pinyin.tokens == ("bjh", "jhw") and not pinyin.prefix
+    short = n.search_clauses("bj")
+    assert next(c for c in short if c.column == "pinyin") == n.SearchClause("pinyin", ("bj",), prefix=True)
+
+
+def test_search_clauses_for_digits_use_the_digit_column_from_four_digits():
+    assert [c.column for c in n.search_clauses("123")] == ["names"]
+    clauses = n.search_clauses("1234 5678")
+    digits = next(c for c in clauses if c.column == "digits")
+    assert digits.tokens == ("1234", "2345", "3456", "4567", "5678")
+
+
+def test_search_clauses_of_nothing_searchable_are_empty():
+    assert n.search_clauses("") == []
+    assert n.search_clauses("  —— ") == []
+
+
+def test_a_query_matches_the_document_it_was_taken_from():
+    """Every clause's tokens appear consecutively in the column they target (what phrase search needs)."""
+    doc = n.search_document(names=["重庆长安汽车股份有限公司"], phones=["023-6759 4008"], others=["KH202611000042"])
+    for query, column in (("长安汽车", "names"), ("cqca", "pinyin"), ("changan", "pinyin"),
+                          ("67594008", "digits"), ("000042", "digits"), ("kh2026", "other")):
+        clause = next(c for c in n.search_clauses(query) if c.column == column)
+        tokens = getattr(doc, column).split()
+        joined = " " + " ".join(tokens) + " "
+        assert " " + " ".join(clause.tokens) + " " in joined, (query, column)

@@ -1,0 +1,83 @@
+"""Demo lifecycle histories: the status moves that lead to each demo customer's current status.
+
+Demo customers are inserted directly (qianke.core.demo), so they have no StatusChange rows; this
+writes a plausible chain (registered as potential → first purchase → repeat → dormant / lost) that
+ends in the customer's status, so the funnel report has something to show. Set-based: one
+bulk_create and one bulk update per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
+from qianke.customers.choices import Status
+from qianke.customers.models import Customer, StatusChange
+
+BATCH = 5_000
+DORMANCY = dt.timedelta(days=365)
+# The path through the lifecycle that ends in each status, after registration as potential.
+PATHS = {
+    Status.POTENTIAL: [],
+    Status.NEW: [Status.NEW],
+    Status.REPEAT: [Status.NEW, Status.REPEAT],
+    Status.DORMANT: [Status.NEW, Status.REPEAT, Status.DORMANT],
+    Status.LOST: [Status.LOST],
+}
+TRIGGERS = {Status.NEW: StatusChange.Trigger.PURCHASE, Status.REPEAT: StatusChange.Trigger.PURCHASE,
+            Status.DORMANT: StatusChange.Trigger.JOB, Status.LOST: StatusChange.Trigger.MANUAL}
+REASONS = {Status.DORMANT: "一年内无采购", Status.LOST: "客户选择了竞争对手"}
+
+
+def _history(rng: random.Random, customer_id: int, created: dt.datetime, status: str, owner_id: int | None,
+             now: dt.datetime) -> tuple[list[StatusChange], dt.datetime, dt.datetime | None]:
+    changes = [StatusChange(customer_id=customer_id, from_status="", to_status=Status.POTENTIAL, at=created,
+                            actor_id=owner_id, trigger=StatusChange.Trigger.CREATE)]
+    at, previous, last_purchase = created, Status.POTENTIAL, None
+    path = PATHS.get(status, [])
+    # A dormant customer stopped buying a dormancy period before it went dormant.
+    end = now - DORMANCY if status == Status.DORMANT and now - DORMANCY > created else now
+    for step in path:
+        if step == Status.DORMANT and last_purchase is not None:
+            at = min(last_purchase + DORMANCY, now)
+        else:
+            room = max((end - at).total_seconds(), 60)
+            # Spend up to a third of the remaining time in each stage, so the chain ends before `end`.
+            at = at + dt.timedelta(seconds=rng.uniform(0.05, 0.33) * room)
+        changes.append(StatusChange(customer_id=customer_id, from_status=previous, to_status=step, at=at,
+                                    actor_id=owner_id, trigger=TRIGGERS[step], reason=REASONS.get(step, "")))
+        if TRIGGERS[step] == StatusChange.Trigger.PURCHASE:
+            last_purchase = at
+        previous = step
+    return changes, at, last_purchase
+
+
+def demo_status_histories(*, customer_ids: list[int], rng: random.Random, now: dt.datetime | None = None) -> int:
+    """Write histories for the given customers that have none; returns the number of moves written."""
+    now = now or timezone.now()
+    written = 0
+    for first in range(0, len(customer_ids), BATCH):
+        chunk = customer_ids[first : first + BATCH]
+        done = set(StatusChange.objects.filter(customer_id__in=chunk).values_list("customer_id", flat=True))
+        rows = (Customer.objects.filter(pk__in=chunk).exclude(pk__in=done)
+                .values_list("pk", "created_at", "status", "owner_id"))
+        changes: list[StatusChange] = []
+        updates: list[Customer] = []
+        for pk, created, status, owner_id in rows:
+            history, since, last_purchase = _history(rng, pk, created, status, owner_id, now)
+            changes += history
+            updates.append(Customer(pk=pk, status_changed_at=since, last_purchase_at=last_purchase))
+        with transaction.atomic():
+            StatusChange.objects.bulk_create(changes)
+            Customer.objects.bulk_update(updates, ["status_changed_at", "last_purchase_at"])
+        written += len(changes)
+    return written
+
+
+def demo_generate(*, seed: int = 1) -> dict[str, int]:
+    """`qianke demo` hook: histories for every customer that has none."""
+    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    return {"status changes": demo_status_histories(customer_ids=ids, rng=random.Random(seed))}

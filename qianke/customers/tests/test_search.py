@@ -1,0 +1,233 @@
+"""The search box: names, pinyin, phones, e-mail, codes and contacts, on SQLite FTS5 and PostgreSQL."""
+
+import pytest
+
+from qianke.customers.selectors import CustomerFilters, customer_list
+from qianke.customers.services import (
+    contact_archive,
+    contact_update,
+    customer_archive,
+    customer_restore,
+    customer_update,
+)
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+@pytest.fixture
+def book(org, make_customer, make_contact):
+    """A few customers of the east rep, one of the north rep."""
+    org.huawei = make_customer(org.rep, "北京华为技术有限公司", phone="010-6234 5678", email="sales@huawei.com")
+    org.chongqing = make_customer(org.rep, "重庆长安汽车股份有限公司", mobile="139 8765 4321")
+    org.person = make_customer(org.rep, "王建国", kind="individual", mobile="+86 137 5555 9898")
+    org.acme = make_customer(org.rep2, "ACME Trading Co.", short_name="艾克米")
+    org.north_huawei = make_customer(org.rep_north, "天津华为科技有限公司")
+    make_contact(org.rep, org.huawei, "李娜", mobile="186 3377 4455", phone="010-8899 6677",
+                 email="li.na@huawei.com")
+    return org
+
+
+def found(user, query, **filters) -> set[str]:
+    page = customer_list(user=user, filters=CustomerFilters(q=query, **filters), limit=100)
+    return {c.name for c in page.items}
+
+
+def everywhere(book, query) -> set[str]:
+    """Search as the east manager (filtered path) and as admin (index-only path); both must agree."""
+    as_manager = found(book.manager, query)
+    as_admin = found(book.admin, query) - {"天津华为科技有限公司"}
+    assert as_manager == as_admin, (query, as_manager, as_admin)
+    return as_manager
+
+
+HUAWEI, CHONGQING, PERSON, ACME = "北京华为技术有限公司", "重庆长安汽车股份有限公司", "王建国", "ACME Trading Co."
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("华为", {HUAWEI}),
+        ("为技术", {HUAWEI}),
+        ("北京华为技术有限公司", {HUAWEI}),
+        ("长安汽车", {CHONGQING}),
+        ("建国", {PERSON}),
+        ("艾克米", {ACME}),  # the short name
+        ("acme", {ACME}),
+        ("Trading", {ACME}),
+        ("华为长安", set()),  # characters of two names are not one name
+    ],
+)
+def test_search_by_name_fragment(book, query, expected):
+    assert everywhere(book, query) == expected
+
+
+def test_a_single_character_finds_names_containing_it(book):
+    assert everywhere(book, "华") == {HUAWEI}
+    assert everywhere(book, "王") == {PERSON}
+    assert everywhere(book, "司") == {HUAWEI, CHONGQING}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("bjhw", {HUAWEI}),
+        ("BJHW", {HUAWEI}),
+        ("beijinghuawei", {HUAWEI}),
+        ("huawei", {HUAWEI}),  # also the e-mail domain; same customer
+        ("cqca", {CHONGQING}),
+        ("chongqing", {CHONGQING}),  # 重 read as chong in 重庆
+        ("wjg", {PERSON}),
+        ("wangjianguo", {PERSON}),
+    ],
+)
+def test_search_by_pinyin_initials_and_full_pinyin(book, query, expected):
+    assert everywhere(book, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("62345678", {HUAWEI}),
+        ("6234 5678", {HUAWEI}),
+        ("010-6234", {HUAWEI}),
+        ("3456", {HUAWEI}),
+        ("13987654321", {CHONGQING}),
+        ("8765", {CHONGQING}),
+        ("5555 9898", {PERSON}),
+        ("3377", {HUAWEI}),  # the contact's mobile
+        ("88996677", {HUAWEI}),  # the contact's landline
+        ("4321", {CHONGQING}),
+        ("9999", set()),
+    ],
+)
+def test_search_by_phone_fragment_of_four_or_more_digits(book, query, expected):
+    assert everywhere(book, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("sales@huawei.com", {HUAWEI}), ("li.na@huawei.com", {HUAWEI}), ("lina", {HUAWEI}),
+     ("nobody@example.com", set())],
+)
+def test_search_by_email(book, query, expected):
+    assert everywhere(book, query) == expected
+
+
+def test_search_by_code_and_its_digit_tail(book):
+    code = book.chongqing.code
+    assert everywhere(book, code) == {CHONGQING}
+    assert everywhere(book, code.lower()) == {CHONGQING}
+    assert everywhere(book, code[-6:]) == {CHONGQING}
+    assert everywhere(book, code[2:]) == {CHONGQING}
+
+
+def test_search_by_contact_name(book):
+    assert everywhere(book, "李娜") == {HUAWEI}
+    assert everywhere(book, "ln") == {HUAWEI}
+
+
+def test_queries_with_nothing_searchable_find_nothing(book):
+    assert found(book.admin, "——") == set()
+    assert found(book.rep, "!!") == set()
+
+
+def test_search_results_respect_visibility(book):
+    assert found(book.rep, "华为") == {HUAWEI}
+    assert found(book.rep_north, "华为") == {"天津华为科技有限公司"}
+    assert found(book.rep2, "华为") == set()
+    assert found(book.director, "华为") == {HUAWEI, "天津华为科技有限公司"}
+    assert found(book.gm, "华为") == {HUAWEI, "天津华为科技有限公司"}
+    assert found(book.rep_north, "62345678") == set()
+
+
+def test_search_combines_with_filters(book):
+    assert found(book.admin, "华为", kind="organization") == {HUAWEI, "天津华为科技有限公司"}
+    assert found(book.admin, "华为", owner=book.rep_north.pk) == {"天津华为科技有限公司"}
+    assert found(book.admin, "建国", kind="organization") == set()
+
+
+def test_search_counts_the_matches(book):
+    page = customer_list(user=book.admin, filters=CustomerFilters(q="有限公司"), limit=1)
+    assert page.count == 3 and len(page.items) == 1 and page.has_next
+
+
+def test_archived_customers_disappear_from_search_and_reappear_after_restore(book):
+    customer_archive(actor=book.info, customer_id=book.huawei.pk)
+    for user in (book.rep, book.admin, book.info):
+        assert found(user, "华为") & {HUAWEI} == set()
+        assert found(user, "62345678") == set()
+        assert found(user, "李娜") == set()
+    assert found(book.info, "华为", archived=True) == set()  # the archive list is not searched by the index
+    customer_restore(actor=book.info, customer_id=book.huawei.pk)
+    assert found(book.rep, "华为") == {HUAWEI}
+    assert found(book.admin, "李娜") == {HUAWEI}
+
+
+def test_editing_a_name_updates_the_index(book):
+    customer_update(actor=book.rep, customer_id=book.person.pk, data={"name": "赵卫东"})
+    assert everywhere(book, "建国") == set()
+    assert everywhere(book, "wjg") == set()
+    assert everywhere(book, "卫东") == {"赵卫东"}
+    assert everywhere(book, "zwd") == {"赵卫东"}
+    assert everywhere(book, "5555 9898") == {"赵卫东"}
+
+
+def test_editing_a_phone_updates_the_index(book):
+    customer_update(actor=book.rep, customer_id=book.chongqing.pk, data={"mobile": "150 4444 3333"})
+    assert everywhere(book, "8765") == set()
+    assert everywhere(book, "44443333") == {CHONGQING}
+
+
+def test_contact_changes_update_the_index(book):
+    contact = book.huawei.contacts.get()
+    contact_update(actor=book.rep, contact_id=contact.pk, data={"name": "周杰", "mobile": "131 2121 3434"})
+    assert everywhere(book, "李娜") == set()
+    assert everywhere(book, "周杰") == {HUAWEI}
+    assert everywhere(book, "21213434") == {HUAWEI}
+    contact_archive(actor=book.rep, contact_id=contact.pk)
+    assert everywhere(book, "周杰") == set()
+    assert everywhere(book, "华为") == {HUAWEI}
+
+
+def test_a_new_contact_is_searchable_at_once(book, make_contact):
+    make_contact(book.rep, book.person, "孙丽", mobile="158 0000 7777")
+    assert everywhere(book, "孙丽") == {PERSON}
+    assert everywhere(book, "00007777") == {PERSON}
+
+
+def test_restricted_search_walks_the_matches_in_blocks(book, make_customer, monkeypatch):
+    from qianke.customers import selectors
+
+    extra = [make_customer(book.rep, f"上海华为{n}号有限公司") for n in range(6)]
+    make_customer(book.rep_north, "广州华为有限公司")  # newest match, not visible to the rep
+    monkeypatch.setattr(selectors, "SEARCH_BLOCKS", (2,))
+
+    def page(**kwargs):
+        return customer_list(user=book.rep, filters=CustomerFilters(q="华为"), **kwargs)
+
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_SCAN", 2)
+    first = page(limit=3)
+    assert [c.pk for c in first.items] == [c.pk for c in reversed(extra)][:3]
+    assert first.count_capped and 4 <= first.count <= 7 and first.has_next  # "at least" count
+    later = page(offset=5, limit=3)
+    assert [c.pk for c in later.items] == [extra[0].pk, book.huawei.pk]
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_SCAN", 1_000)
+    exact = page(limit=3)
+    assert (exact.count, exact.count_capped) == (7, False)
+    monkeypatch.setattr(selectors, "SEARCH_PAGE_SCAN", 2)  # gives up: the whole match list, exact count
+    fallback = page(limit=3)
+    assert (fallback.count, fallback.count_capped) == (7, False)
+    assert [c.pk for c in fallback.items] == [c.pk for c in first.items]
+
+
+def test_bulk_index_suspension_rebuilds_the_index(book, make_customer):
+    from qianke.customers import search
+
+    with pytest.raises(RuntimeError), search.bulk_index_suspended():
+        make_customer(book.rep, "苏州华为有限公司")
+        raise RuntimeError("the load failed")
+    with search.bulk_index_suspended():
+        make_customer(book.rep, "无锡华为有限公司")
+    assert found(book.rep, "华为") == {HUAWEI, "苏州华为有限公司", "无锡华为有限公司"}
+    make_customer(book.rep, "常州华为有限公司")  # the triggers are back
+    assert "常州华为有限公司" in found(book.rep, "华为")

@@ -1,0 +1,259 @@
+"""Due computation, slot claims, run records, retries/takeovers, the queue and the worker loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from qianke.accounts.models import Role, User
+from qianke.core.audit import _source
+from qianke.core.errors import PermissionDenied
+from qianke.jobs import registry
+from qianke.jobs import services as svc
+from qianke.jobs.models import JobRun
+from qianke.jobs.registry import Job, daily, every, get_job, register_job
+from qianke.jobs.worker import run_worker
+
+pytestmark = pytest.mark.django_db
+
+
+def local(*args) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(*args))
+
+
+@pytest.fixture
+def jobs(monkeypatch):
+    """An empty registry for the test: only the jobs the test registers."""
+    monkeypatch.setattr(registry, "_jobs", {})
+    return registry._jobs
+
+
+def counting_job(name="test.count", schedule=None):
+    """Gives every user without a full name one: the counts report the rows it changed."""
+    calls = []
+
+    def func(*, today):
+        calls.append((today, _source.get()))
+        return {"changed": User.objects.filter(full_name="").update(full_name="—")}
+
+    job = Job(name=name, func=func, schedule=schedule or daily(2, 0), description="count")
+    register_job(job)
+    return job, calls
+
+
+def failing_job(name="test.fail", schedule=None):
+    def func(*, today):
+        raise RuntimeError("boom: the database said no")
+
+    job = Job(name=name, func=func, schedule=schedule or daily(2, 0))
+    register_job(job)
+    return job
+
+
+# --- registry and due computation --------------------------------------------------------------
+
+
+def test_registry_keeps_its_api(jobs):
+    job, _calls = counting_job("b.second", every(15))
+    counting_job("a.first")
+    assert get_job("b.second") is job and get_job("nope") is None
+    assert [j.name for j in registry.all_jobs()] == ["a.first", "b.second"]
+    assert daily(2, 5).describe() == "daily 02:05" and every(15).describe() == "every 15 min"
+
+
+def test_daily_job_is_due_after_its_time_once_per_day(jobs):
+    job, calls = counting_job(schedule=daily(2, 0))
+    assert svc.due_jobs(local(2026, 3, 10, 1, 59)) == []
+    assert svc.due_jobs(local(2026, 3, 10, 2, 1)) == [(job, local(2026, 3, 10, 2, 0))]
+    assert svc.due_jobs(local(2026, 3, 10, 23, 0)) == [(job, local(2026, 3, 10, 2, 0))]  # late start: still today
+
+    runs = svc.run_due_jobs(local(2026, 3, 10, 2, 1))
+    assert [(r.name, r.status, r.today) for r in runs] == [("test.count", "succeeded", dt.date(2026, 3, 10))]
+    assert calls == [(dt.date(2026, 3, 10), "job")]
+    assert svc.due_jobs(local(2026, 3, 10, 23, 59)) == []
+    assert svc.run_due_jobs(local(2026, 3, 10, 23, 59)) == []
+    assert svc.due_jobs(local(2026, 3, 11, 1, 0)) == []
+    assert svc.due_jobs(local(2026, 3, 11, 2, 0)) == [(job, local(2026, 3, 11, 2, 0))]
+
+
+def test_every_n_minutes_job_is_due_once_per_slot(jobs):
+    job, calls = counting_job(schedule=every(30))
+    assert svc.due_jobs(local(2026, 3, 10, 10, 7)) == [(job, local(2026, 3, 10, 10, 0))]
+    svc.run_due_jobs(local(2026, 3, 10, 10, 7))
+    assert svc.due_jobs(local(2026, 3, 10, 10, 29)) == []
+    assert svc.due_jobs(local(2026, 3, 10, 10, 30)) == [(job, local(2026, 3, 10, 10, 30))]
+    svc.run_due_jobs(local(2026, 3, 10, 10, 31))
+    assert len(calls) == 2 and JobRun.objects.filter(name=job.name).count() == 2
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+def test_two_claims_for_one_slot_one_wins(jobs):
+    job, _calls = counting_job()
+    slot, now = local(2026, 3, 10, 2, 0), local(2026, 3, 10, 2, 1)
+    first = svc._claim(job, slot, slot.date(), now)
+    second = svc._claim(job, slot, slot.date(), now)
+    assert first is not None and first.status == "running" and second is None
+    assert JobRun.objects.count() == 1
+    with pytest.raises(svc.SlotTaken):
+        svc.job_run(name=job.name, today=dt.date(2026, 3, 10))
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_claim_one_slot_one_wins(jobs):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    job, _calls = counting_job()
+    slot, now = local(2026, 3, 10, 2, 0), local(2026, 3, 10, 2, 1)
+    barrier = threading.Barrier(4)
+    results = []
+
+    def claim():
+        try:
+            barrier.wait()
+            results.append(svc._claim(job, slot, slot.date(), now))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(results) == 4
+    assert sum(r is not None for r in results) == 1
+    assert JobRun.objects.filter(name=job.name).count() == 1
+
+
+def test_stale_running_row_is_taken_over(jobs):
+    job, calls = counting_job()
+    now = local(2026, 3, 10, 8, 0)
+    slot = local(2026, 3, 10, 2, 0)
+    JobRun.objects.create(name=job.name, scheduled_for=slot, today=slot.date(), status="running", attempts=1,
+                          started_at=now - dt.timedelta(minutes=10))
+    assert svc.due_jobs(now) == []  # a live worker is on it
+
+    JobRun.objects.update(started_at=now - svc.STALE_AFTER - dt.timedelta(minutes=1))  # that worker died
+    assert svc.due_jobs(now) == [(job, slot)]
+    runs = svc.run_due_jobs(now)
+    assert len(runs) == 1 and runs[0].status == "succeeded" and runs[0].attempts == 2
+    assert JobRun.objects.count() == 1 and len(calls) == 1
+
+
+def test_failed_job_is_recorded_and_the_worker_goes_on(jobs):
+    failing_job("a.fail")
+    counting_job("b.count")
+    runs = svc.run_due_jobs(local(2026, 3, 10, 3, 0))
+    assert [(r.name, r.status) for r in runs] == [("a.fail", "failed"), ("b.count", "succeeded")]
+    failed = JobRun.objects.get(name="a.fail")
+    assert "RuntimeError: boom: the database said no" in failed.error
+    assert failed.finished_at is not None and failed.counts == {}
+
+
+def test_failed_scheduled_run_is_retried_a_few_times(jobs):
+    failing_job()
+    now = local(2026, 3, 10, 3, 0)
+    svc.run_due_jobs(now)
+    JobRun.objects.update(finished_at=now)
+    assert svc.due_jobs(now + dt.timedelta(minutes=5)) == []  # not at once
+    for attempt in (2, 3):
+        JobRun.objects.update(finished_at=now - svc.RETRY_AFTER - dt.timedelta(minutes=1))
+        (run,) = svc.run_due_jobs(now)
+        assert run.attempts == attempt and run.status == "failed"
+    JobRun.objects.update(finished_at=now - dt.timedelta(hours=1))
+    assert svc.due_jobs(now) == []  # gave up for today
+    assert JobRun.objects.count() == 1
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def test_a_second_run_changes_nothing(jobs, make_user):
+    job, calls = counting_job()
+    make_user(Role.SALES, username="a1")
+    User.objects.update(full_name="")
+    make_user(Role.SALES, username="a2")
+    User.objects.update(full_name="")
+    first = svc.job_run(name=job.name, force=True)
+    second = svc.job_run(name=job.name, force=True)
+    assert first.counts == {"changed": 2} and second.counts == {"changed": 0}
+    assert first.manual and first.status == second.status == "succeeded"
+    assert first.duration is not None and first.pid and first.host
+    assert [source for _day, source in calls] == ["job", "job"]
+    assert _source.get() == "web"  # the job's source does not leak
+
+
+def test_job_run_for_a_given_day(jobs):
+    job, calls = counting_job()
+    run = svc.job_run(name=job.name, today=dt.date(2026, 1, 5), force=True)
+    assert run.today == dt.date(2026, 1, 5) and calls[0][0] == dt.date(2026, 1, 5)
+
+
+def test_unknown_job_lists_the_known_ones(jobs):
+    counting_job("lifecycle.dormancy")
+    with pytest.raises(svc.UnknownJob) as exc:
+        svc.job_run(name="nope")
+    assert "nope" in str(exc.value) and "lifecycle.dormancy" in str(exc.value)
+
+
+def test_queued_run_is_picked_up_by_the_worker(jobs, org):
+    job, calls = counting_job(schedule=daily(23, 59))
+    with pytest.raises(PermissionDenied):
+        svc.job_enqueue(actor=org.rep, name=job.name)
+    queued = svc.job_enqueue(actor=org.admin, name=job.name)
+    assert queued.status == "queued" and queued.requested_by == org.admin
+    assert svc.job_enqueue(actor=org.admin, name=job.name) == queued  # no second one while pending
+    runs = svc.run_due_jobs(local(2026, 3, 10, 12, 0))
+    assert [r.pk for r in runs] == [queued.pk]
+    queued.refresh_from_db()
+    assert queued.status == "succeeded" and queued.manual and queued.counts == {"changed": 0}
+    again = svc.job_enqueue(actor=org.admin, name=job.name)
+    assert again.pk != queued.pk
+    # a manual run whose worker died does not block "run now" for ever
+    JobRun.objects.filter(pk=again.pk).update(status="running", started_at=timezone.now() - svc.STALE_AFTER * 2)
+    assert svc.job_enqueue(actor=org.admin, name=job.name).pk not in (queued.pk, again.pk)
+
+
+def test_prune_keeps_recent_runs(jobs):
+    today = timezone.localdate()
+    old = JobRun.objects.create(name="x", scheduled_for=timezone.now() - dt.timedelta(days=100), today=today,
+                                status="succeeded")
+    JobRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=100))
+    JobRun.objects.create(name="x", scheduled_for=timezone.now(), today=today, status="succeeded")
+    assert svc.job_runs_prune(today=today) == {"deleted": 1}
+    assert svc.job_runs_prune(today=today) == {"deleted": 0}
+    assert JobRun.objects.count() == 1
+
+
+def test_the_app_registers_its_own_job():
+    job = get_job("jobs.prune_runs")
+    assert job is not None and job.schedule.every_minutes
+
+
+# --- the worker loop ---------------------------------------------------------------------------
+
+
+def test_worker_once_runs_what_is_due_and_returns(jobs, capsys):
+    counting_job("a.count", every(5))
+    failing_job("b.fail", every(5))
+    assert run_worker(once=True) == 2
+    assert run_worker(once=True) == 0
+    assert JobRun.objects.filter(status="succeeded").count() == 1
+    err = capsys.readouterr().err
+    assert "a.count: succeeded" in err and "b.fail: failed" in err and "worker stopped" in err
+
+
+def test_worker_stops_when_asked(jobs):
+    stop = threading.Event()
+    result = []
+    thread = threading.Thread(target=lambda: result.append(run_worker(poll=0.05, stop=stop)))
+    thread.start()
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive() and result == [0]

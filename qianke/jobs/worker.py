@@ -1,0 +1,80 @@
+"""The background worker: runs due jobs one at a time until SIGTERM/SIGINT.
+
+`qianke worker` runs it in the foreground; `qianke serve` starts it as a child process next to
+gunicorn and stops it when it stops. Each run is logged on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+from django.db import close_old_connections, connection, connections
+from django.utils import timezone
+
+from qianke.jobs.services import run_due_jobs
+
+logger = logging.getLogger("qianke.jobs")
+
+POLL_SECONDS = 10  # how often due jobs and queued "run now" requests are looked for
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (it may be replaced, e.g. by pytest)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _log_to_stderr() -> None:
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s [worker %(process)d] %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _fresh_connection() -> None:
+    """Drop a broken or expired database connection between rounds (never inside a transaction,
+    e.g. a test's)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+def run_worker(*, once: bool = False, poll: float = POLL_SECONDS, parent_pid: int | None = None,
+               stop: threading.Event | None = None) -> int:
+    """Loop until stopped: run due jobs, sleep `poll` seconds. `once`: one round, then return the
+    number of runs. With `parent_pid`, stop when that process is gone (the serve command died)."""
+    _log_to_stderr()
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, frame: stop.set())
+    logger.info("worker started (pid %d)", os.getpid())
+    total = 0
+    while not stop.is_set():
+        _fresh_connection()
+        try:
+            total += len(run_due_jobs(timezone.now(), stop=stop))
+        except Exception:  # e.g. the database is away for a moment: try again next round
+            logger.exception("worker round failed")
+        _fresh_connection()
+        if once:
+            break
+        if parent_pid is not None and os.getppid() != parent_pid:
+            logger.warning("the serve process %d is gone", parent_pid)
+            break
+        stop.wait(poll)
+    if threading.current_thread() is not threading.main_thread():
+        connections.close_all()  # a thread's connections outlive it otherwise
+    logger.info("worker stopped")
+    return total

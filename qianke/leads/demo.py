@@ -1,0 +1,87 @@
+"""Demo origins: plausible sources, information sources, collection methods and referral chains.
+
+`demo_origins(customer_ids=…, rng=random.Random(seed))` gives each listed customer without an origin
+one, in batches with `bulk_create`. About a third come through 介绍客源; their introducers are
+customers registered earlier (so chains never go round in a circle), drawn mostly from a small set
+of keen referrers (猎犬) so that some chains run several levels deep.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from qianke.leads.models import CollectionMethod, CustomerOrigin, InformationSource, Source
+
+DEFAULT_BATCH = 2_000
+# (first source, weight, information sources, collection-method codes)
+PROFILE: dict[str, tuple[int, list[str], list[str]]] = {
+    "来电": (14, ["网络", "114", "报纸", "电台", "户外广告"], ["advertising", "internet", "public_directory"]),
+    "来店": (18, ["路过", "网络", "电视", "海报", "户外广告"], ["advertising"]),
+    "老客户续购": (8, ["介绍"], ["sales_archive"]),
+    "老客户介绍": (14, ["介绍"], ["referral"]),
+    "零服推荐": (5, ["介绍"], ["referral"]),
+    "亲友介绍": (8, ["介绍"], ["personal_relations"]),
+    "中介": (4, ["介绍"], ["agency"]),
+    "市场活动": (10, ["市场活动"], ["exhibition"]),
+    "外拓宣传": (9, ["外拓宣传", "海报"], ["canvassing", "direct_mail"]),
+    "总部潜客": (4, ["网络"], ["industry_media", "competitor"]),
+    "数据库": (6, ["网络", "杂志"], ["public_directory", "internet", "sales_archive"]),
+}
+REFERRAL_SOURCES = {"老客户介绍", "零服推荐", "亲友介绍"}
+KEEN_REFERRERS = 40
+
+
+def demo_origins(*, customer_ids: Iterable[int], rng: random.Random, batch_size: int = DEFAULT_BATCH) -> int:
+    """Create origins for the customers (those that have none); returns how many were created."""
+    from qianke.customers.models import Customer
+
+    sources = {s.name: s.pk for s in Source.objects.filter(depth=1, active=True)}
+    profiles = [(name, p) for name, p in PROFILE.items() if name in sources]
+    if not profiles:
+        return 0
+    information = dict(InformationSource.objects.filter(active=True).values_list("name", "pk"))
+    methods = dict(CollectionMethod.objects.filter(active=True).values_list("code", "pk"))
+    weights = [p[0] for _name, p in profiles]
+    ids = sorted(set(customer_ids))
+    created = 0
+    earlier: list[int] = []
+    keen: list[int] = []
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        rows = (Customer.objects.filter(pk__in=chunk, origin__isnull=True).order_by("pk")
+                .values_list("pk", "created_at", "created_by_id"))
+        batch = []
+        for pk, created_at, created_by in rows:
+            name, (_w, infos, codes) = rng.choices(profiles, weights=weights)[0]
+            introducer = None
+            if name in REFERRAL_SOURCES and earlier:
+                introducer = rng.choice(keen) if keen and rng.random() < 0.6 else rng.choice(earlier)
+                if len(keen) < KEEN_REFERRERS and rng.random() < 0.3:
+                    keen.append(introducer)
+            info_names = [i for i in infos if i in information]
+            method_codes = [c for c in codes if c in methods]
+            batch.append(CustomerOrigin(
+                customer_id=pk, source_id=sources[name],
+                information_source_id=information[rng.choice(info_names)] if info_names else None,
+                collection_method_id=methods[rng.choice(method_codes)] if method_codes and rng.random() < 0.85
+                else None,
+                introducer_customer_id=introducer, recorded_at=created_at, recorded_by_id=created_by,
+            ))
+            earlier.append(pk)
+            if rng.random() < 0.02 and len(keen) < KEEN_REFERRERS:
+                keen.append(pk)
+        with transaction.atomic():
+            CustomerOrigin.objects.bulk_create(batch, batch_size=batch_size)
+        created += len(batch)
+    return created
+
+
+def demo_generate(*, seed: int = 1) -> dict[str, int]:
+    """`qianke demo` hook: origins (and referral chains) for every customer that has none."""
+    from qianke.customers.models import Customer
+
+    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    return {"origins": demo_origins(customer_ids=ids, rng=random.Random(seed))}
