@@ -30,8 +30,12 @@ from qianke.core.errors import QiankeError, ValidationFailed
 from qianke.customers.api import contacts_router
 from qianke.customers.api import reports_router as customer_reports_router
 from qianke.customers.api import router as customers_router
+from qianke.dataio.api import router as dataio_router
+from qianke.dedupe.api import router as dedupe_router
 from qianke.jobs.api import router as jobs_router
 from qianke.leads.api import router as leads_router
+from qianke.pipeline.api import router as pipeline_router
+from qianke.pool.api import router as pool_router
 from qianke.qualification.api import router as qualification_router
 
 logger = logging.getLogger(__name__)
@@ -232,3 +236,7 @@ api.add_router("/activities", activities_router)
 api.add_router("/", leads_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/", qualification_router)
+api.add_router("/", pool_router)
+api.add_router("/", pipeline_router)
+api.add_router("/", dataio_router)
+api.add_router("/", dedupe_router)

@@ -8,6 +8,7 @@ before anything is written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import secrets
 import sys
@@ -22,6 +23,7 @@ ADMIN_PASSWORD_FILE = "admin-password.txt"
 DEFAULT_DEMO_CUSTOMERS = 2_000
 MAX_CUSTOMERS = 10_000_000  # as qianke.core.demo.MAX_CUSTOMERS; parsing comes before Django is set up
 ROLES = ("sales", "manager", "info", "service", "gm", "admin")
+CAPABILITY_CLIS = ("qianke.pool.cli", "qianke.pipeline.cli", "qianke.dataio.cli", "qianke.dedupe.cli")
 LIFECYCLE_STATUSES = ("potential", "new", "repeat", "dormant", "lost")  # as qianke.customers.choices.Status
 
 
@@ -578,6 +580,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", default=ADMIN_USERNAME, metavar="USER",
                    help=f"the user making the change (default: {ADMIN_USERNAME})")
     p.set_defaults(func=cmd_customer_transition)
+
+    # Capability apps add their own subcommands.
+    for module in CAPABILITY_CLIS:
+        importlib.import_module(module).add_commands(sub)
     return parser
 
 
@@ -591,8 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except UsageError as exc:
-        action = (getattr(args, "user_command", None) or getattr(args, "token_command", None)
-                  or getattr(args, "jobs_command", None) or getattr(args, "customer_command", None))
+        action = getattr(args, f"{args.command}_command", None)
         print(f"qianke {args.command}{' ' + action if action else ''}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "qianke.jobs",
     "qianke.leads",
     "qianke.qualification",
+    "qianke.pool",
+    "qianke.pipeline",
+    "qianke.dataio",
+    "qianke.dedupe",
 ]
 
 MIDDLEWARE = [

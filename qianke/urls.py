@@ -17,4 +17,8 @@ urlpatterns = [
     path("", include("qianke.leads.urls")),
     path("", include("qianke.jobs.urls")),
     path("", include("qianke.qualification.urls")),
+    path("", include("qianke.pool.urls")),
+    path("", include("qianke.pipeline.urls")),
+    path("", include("qianke.dataio.urls")),
+    path("", include("qianke.dedupe.urls")),
 ]

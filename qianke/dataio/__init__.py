@@ -1,0 +1,1 @@
+"""Bulk import (CSV/XLSX) and streamed export of customers, contacts and follow-ups."""

@@ -1,0 +1,1 @@
+"""Duplicate detection (blocking + scored comparison with evidence) and safe merge."""

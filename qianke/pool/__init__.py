@@ -1,0 +1,1 @@
+"""Public pool (公海): pools, claims, releases, returns, owner history."""
