@@ -54,6 +54,11 @@ class AuditLog(models.Model):
         ARCHIVE = "archive", _("Archived")
         RESTORE = "restore", _("Restored")
         OWNER_CHANGE = "owner_change", _("Owner changed")
+        DELETE = "delete", _("Deleted")
+        IMPORT = "import", _("Imported")
+        EXPORT = "export", _("Exported")
+        MERGE = "merge", _("Merged")
+        UNDO = "undo", _("Undone")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
