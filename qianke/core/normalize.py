@@ -11,6 +11,8 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -294,3 +296,330 @@ def search_clauses(query: str) -> list[SearchClause]:
         _clause("pinyin", text, PINYIN_GRAM),
         _clause("other", text, OTHER_GRAM),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Traditional → simplified characters
+# ---------------------------------------------------------------------------------------------
+
+_DATA = Path(__file__).resolve().parent / "data"
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    with open(_DATA / "t2s.tsv", encoding="utf-8") as f:
+        for line in f:
+            traditional, simplified = line.rstrip("\n").split("\t")
+            table[ord(traditional)] = simplified
+    return table
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters to simplified, one character at a time (華為 → 华为)."""
+    return text.translate(_t2s_table())
+
+
+def canonical_text(text: str | None) -> str:
+    """Half-width, simplified, lower case, single spaces: the base every matching key starts from."""
+    if not text:
+        return ""
+    return _SPACES.sub(" ", to_simplified(to_halfwidth(str(text))).lower()).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Administrative divisions (GB/T 2260 codes) and addresses
+# ---------------------------------------------------------------------------------------------
+
+# Longest first. A short form is only used where what remains has two or more characters, so 吉林省
+# gives 吉林 but 和平区 is not cut to 和平 (there are several 和平区).
+_DIVISION_SUFFIXES = (
+    "维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "自治县", "地区", "新区",
+    "省", "市", "区", "县", "盟", "旗",
+)
+_ETHNIC = re.compile(r"(?:[\u4e00-\u9fff]{1,3}族)+(?=自治[州县])")
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+    level: str  # province | city | district
+    parent: str  # code of the province (for a city) or city (for a district); "" for a province
+
+
+def _short_division_name(name: str) -> str:
+    base = _ETHNIC.sub("", name)
+    for suffix in _DIVISION_SUFFIXES:
+        if base.endswith(suffix) and len(base) - len(suffix) >= 2:
+            return base[: -len(suffix)]
+    return base
+
+
+@lru_cache(maxsize=1)
+def _divisions() -> tuple[dict[str, Division], dict[str, list[Division]]]:
+    """Divisions by code, and by every name they are written with (full and short)."""
+    by_code: dict[str, Division] = {}
+    by_name: dict[str, list[Division]] = {}
+    with open(_DATA / "divisions.tsv", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            code, name, level, parent = line.rstrip("\n").split("\t")
+            division = Division(code, name, level, parent)
+            by_code[code] = division
+            # 市辖区 / 省直辖县级行政区划 are placeholders, not places anyone writes.
+            if name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+                continue
+            for written in {name, _short_division_name(name)}:
+                by_name.setdefault(written, []).append(division)
+    return by_code, by_name
+
+
+def division(code: str) -> Division | None:
+    return _divisions()[0].get(code)
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    province: str  # full official names, "" where unknown
+    city: str
+    district: str
+    rest: str  # the address after the recognised divisions, canonical text without spaces
+    code: str  # the most precise division code found
+
+    @property
+    def locality(self) -> str:
+        """City-level place for comparing two addresses (the province for 北京, 上海, 天津, 重庆)."""
+        return self.city or self.province
+
+
+_MUNICIPALITIES = {"11", "12", "31", "50"}
+_MAX_DIVISION_NAME = 12
+
+
+def _province_of(div: Division) -> str:
+    return div.code[:2]
+
+
+def parse_address(text: str | None) -> ParsedAddress:
+    """Province, city and district read off the start of a free-text address.
+
+    广东省深圳市南山区科技园 → 广东省 / 深圳市 / 南山区 / 科技园; 深圳南山区… works too (the province is
+    inferred from the city). Unknown places give empty parts; nothing raises.
+    """
+    by_code, by_name = _divisions()
+    rest = searchable(to_simplified(text or ""))
+    found: dict[str, Division] = {}
+    while rest:
+        match: Division | None = None
+        length = 0
+        for size in range(min(_MAX_DIVISION_NAME, len(rest)), 1, -1):
+            candidates = by_name.get(rest[:size])
+            if not candidates:
+                continue
+            match = _pick_division(candidates, found)
+            if match is not None:
+                length = size
+                break
+        if match is None or match.level in found:
+            break
+        found[match.level] = match
+        rest = rest[length:]
+    province = found.get("province")
+    city = found.get("city")
+    district = found.get("district")
+    if district and not city:
+        city = by_code.get(district.parent)
+    if city and not province:
+        province = by_code.get(city.parent)
+    if province and not city and _province_of(province) in _MUNICIPALITIES:
+        city = None
+    city_name = city.name if city and city.name not in ("市辖区", "县") else ""
+    if province and _province_of(province) in _MUNICIPALITIES:
+        city_name = ""
+    most_precise = district or city or province
+    return ParsedAddress(
+        province=province.name if province else "",
+        city=city_name,
+        district=district.name if district else "",
+        rest=rest,
+        code=most_precise.code if most_precise else "",
+    )
+
+
+def _pick_division(candidates: list[Division], found: dict[str, Division]) -> Division | None:
+    """The candidate consistent with what was already found (a district inside the city found)."""
+    for candidate in candidates:
+        if candidate.level in found:
+            continue
+        if "province" in found and not candidate.code.startswith(found["province"].code[:2]):
+            continue
+        if "city" in found and candidate.level == "district" and not candidate.code.startswith(found["city"].code[:4]):
+            continue
+        return candidate
+    return None
+
+
+def region_names(text: str) -> tuple[str, ...]:
+    """Places named in a piece of text such as a bracket: （北京） → ('北京市',)."""
+    parsed = parse_address(text)
+    if parsed.rest:
+        return ()
+    return tuple(p for p in (parsed.province, parsed.city, parsed.district) if p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Company names in parts
+# ---------------------------------------------------------------------------------------------
+
+_BRACKETED = re.compile(r"[(\[{<（【〔《「『]([^()\[\]{}<>（）【】〔〕《》「」『』]*)[)\]}>）】〕》」』]")
+_BRANCH_WORDS = "分公司|分厂|分店|办事处|营业部|分部|分行|支行"
+# Greedy head, so 华为技术有限公司北京分公司 splits after the last legal form.
+_BRANCH = re.compile(rf"^(?P<head>.+(?:公司|集团|银行|厂))(?P<place>[^公司]{{1,20}}?)(?:{_BRANCH_WORDS})$")
+_BRANCH_BARE = re.compile(rf"^(?P<head>.+?)(?:{_BRANCH_WORDS})$")
+
+
+@dataclass(frozen=True)
+class CompanyName:
+    """A company name taken apart for matching.
+
+    华為技術（北京）有限公司 → core 华为技术, regions (北京市,), legal form 有限公司, branch "".
+    """
+
+    core: str  # brand and business words: no region, no legal form, no brackets, simplified
+    regions: tuple[str, ...]  # official names of the places named in the name
+    legal_form: str
+    branch: str  # the place (or name) of a branch office, "" for the company itself
+    full: str  # the whole name, canonical (simplified, half-width, lower case, no spaces or brackets)
+
+
+@lru_cache(maxsize=200_000)
+def parse_company_name(name: str) -> CompanyName:
+    text = to_simplified(to_halfwidth(name or "")).lower()
+    text = _SPACES.sub("", text)
+    regions: list[str] = []
+
+    def bracket(match: re.Match) -> str:
+        inner = match.group(1)
+        places = region_names(inner)
+        if places:
+            regions.extend(places)
+            return ""
+        return inner
+
+    text = _BRACKETED.sub(bracket, text)
+    text = _BRACKETS.sub("", text)
+    full = text
+    branch = ""
+    if match := _BRANCH.match(text):
+        branch = match.group("place")
+        text = match.group("head")
+        regions.extend(region_names(branch))
+    elif match := _BRANCH_BARE.match(text):
+        # 华为上海分公司: the branch is the place name at the end of what precedes the branch word.
+        head = match.group("head")
+        for size in range(min(_MAX_DIVISION_NAME, len(head) - 2), 1, -1):
+            places = region_names(head[-size:])
+            if places:
+                branch, text = head[-size:], head[:-size]
+                regions.extend(places)
+                break
+    legal_forms: list[str] = []
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in LEGAL_FORM_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                legal_forms.insert(0, suffix)
+                stripped = True
+                break
+    # Leading places: 北京华为技术 / 广东省深圳市华为 → core 华为技术 / 华为, keeping at least two characters.
+    parsed = parse_address(text)
+    if parsed.code and len(parsed.rest) >= 2:
+        regions.extend(p for p in (parsed.province, parsed.city, parsed.district) if p)
+        text = parsed.rest
+    return CompanyName(
+        core=text,
+        regions=tuple(dict.fromkeys(regions)),
+        legal_form="".join(legal_forms),
+        branch=branch,
+        full=full,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Unified social credit codes (GB 32100-2015) and resident ID numbers (GB 11643-1999)
+# ---------------------------------------------------------------------------------------------
+
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE = re.compile(rf"^[{_CREDIT_CHARS}]{{18}}$")
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(_CREDIT_CHARS.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    return _CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def normalize_credit_code(value: str) -> str:
+    """An 18-character unified social credit code, upper case, with a correct check character."""
+    code = _SPACES.sub("", to_halfwidth(value)).upper()
+    if not _CREDIT_CODE.match(code) or credit_code_check_char(code[:17]) != code[17]:
+        raise ValidationError(
+            _("Enter a valid unified social credit code: 18 characters with a correct check character."),
+            code="invalid_credit_code",
+        )
+    return code
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_check_char(first17: str) -> str:
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def normalize_id_number(value: str) -> str:
+    """An 18-character resident ID number with a real birth date and a correct check character.
+
+    A 15-digit first-generation number is widened to 18 (century 19, check character added).
+    """
+    number = _SPACES.sub("", to_halfwidth(value)).upper()
+    if re.fullmatch(r"\d{15}", number):
+        number = number[:6] + "19" + number[6:]
+        number += id_number_check_char(number)
+    invalid = ValidationError(
+        _("Enter a valid ID number: 18 characters with a real birth date and a correct check character."),
+        code="invalid_id_number",
+    )
+    if not re.fullmatch(r"\d{17}[\dX]", number) or id_number_check_char(number[:17]) != number[17]:
+        raise invalid
+    try:
+        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise invalid from None
+    return number
+
+
+# ---------------------------------------------------------------------------------------------
+# Lenient keys for matching (never raise: imported lists are messy)
+# ---------------------------------------------------------------------------------------------
+
+
+def phone_key(value: str | None) -> str:
+    """Canonical number for matching; digits when the number is not valid; extension dropped."""
+    if not value:
+        return ""
+    try:
+        return normalize_phone(value).split("-")[0]
+    except ValidationError:
+        digits = phone_digits(re.split(r"转|分机|ext|#", to_halfwidth(value), maxsplit=1, flags=re.IGNORECASE)[0])
+        return _strip_country_code(digits) if len(digits) > 11 else digits
+
+
+def email_key(value: str | None) -> str:
+    if not value:
+        return ""
+    return _SPACES.sub("", to_halfwidth(value)).lower().strip(" .;,")

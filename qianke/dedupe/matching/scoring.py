@@ -1,0 +1,366 @@
+"""Scored comparison of two prepared records, Fellegi–Sunter style, with evidence.
+
+Each role adds log2(m/u): m is how often true duplicates agree at that level (fixed priors that hold
+for typed-in and imported lists), u how often two unrelated records do. u for an exact agreement is
+taken from the value's frequency in the data being matched (a shared family name 王 or brand core
+华为 says less than a rare one), so no labelled pairs are needed. The summed weight becomes a
+probability with a fixed prior; THRESHOLD_SAME and REVIEW_BAND cut it into decisions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+
+from .records import INDIVIDUAL, Prepared
+
+# Probability at or above which two records are the same customer, and the band that asks a person.
+THRESHOLD_SAME = 0.9
+REVIEW_BAND = (0.4, 0.9)
+# log2 prior odds of a candidate pair being a duplicate: the weight at which the score is 0.5.
+PRIOR_WEIGHT = 14.0
+# A conflict that rules a pair out (different credit codes): the weight it contributes.
+HARD_NEGATIVE = -60.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How one role compared: the two values, their similarity (0–1) and the weight it added."""
+
+    role: str
+    left: str
+    right: str
+    similarity: float
+    weight: float
+    note: str
+
+
+@dataclass(frozen=True)
+class Match:
+    left: str
+    right: str
+    score: float  # probability of being the same customer, 0–1
+    decision: str  # "same" | "review" | "different"
+    evidence: tuple[Evidence, ...]
+
+
+class Frequencies:
+    """Value frequencies of the records being matched, for frequency-based u-probabilities."""
+
+    def __init__(self, prepared: list[Prepared] | None = None) -> None:
+        self.total = 0
+        self.counts: dict[str, Counter] = {}
+        if prepared:
+            for p in prepared:
+                self.add(p)
+
+    def add(self, p: Prepared) -> None:
+        self.total += 1
+        for role, values in _frequency_values(p):
+            counter = self.counts.setdefault(role, Counter())
+            for value in values:
+                counter[value] += 1
+
+    def u(self, role: str, value: str, default: float) -> float:
+        """Chance that a random record has this value (never below a floor, never above 1)."""
+        counter = self.counts.get(role)
+        if not counter or self.total < 50:
+            return default
+        count = counter.get(value, 0)
+        return min(1.0, max(count, 1) / self.total) if count > 1 else min(default, 1.0 / self.total)
+
+
+def _frequency_values(p: Prepared):
+    if p.kind == INDIVIDUAL:
+        yield "given", [p.given] if p.given else []
+        yield "family", [p.family] if p.family else []
+        yield "full_name", [p.full_name] if p.full_name else []
+        yield "birth", [p.birth] if p.birth else []
+        yield "postcode", p.postcodes
+        yield "locality", [p.locality] if p.locality else []
+        yield "region", [p.region] if p.region else []
+        yield "street", [s for s in p.street if s]
+    else:
+        yield "core", p.cores
+        yield "phone", p.phones
+        yield "postcode", p.postcodes
+        yield "locality", p.localities
+        yield "contact", p.contacts
+        yield "domain", p.domains
+    yield "email", p.emails
+
+
+NO_FREQUENCIES = Frequencies()
+
+
+def _w(m: float, u: float) -> float:
+    return math.log2(max(m, 1e-9) / max(u, 1e-12))
+
+
+def _exact(role: str, value: str, freq: Frequencies, default_u: float, m: float = 0.95) -> float:
+    return _w(m, freq.u(role, value, default_u))
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.evidence: list[Evidence] = []
+        self.total = 0.0
+        self.hard = False
+
+    def add(self, role: str, left: str, right: str, similarity: float, weight: float, note: str) -> None:
+        self.evidence.append(Evidence(role, left, right, round(similarity, 3), round(weight, 2), note))
+        self.total += weight
+
+
+def _decide(score: float) -> str:
+    if score >= THRESHOLD_SAME:
+        return "same"
+    if score >= REVIEW_BAND[0]:
+        return "review"
+    return "different"
+
+
+def _finish(a: Prepared, b: Prepared, built: _Builder) -> Match:
+    weight = built.total - PRIOR_WEIGHT
+    score = 0.0 if built.hard else 1.0 / (1.0 + 2.0 ** (-max(min(weight, 60.0), -60.0)))
+    evidence = tuple(sorted(built.evidence, key=lambda e: -abs(e.weight)))
+    return Match(a.id, b.id, round(score, 4), _decide(score), evidence)
+
+
+def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES) -> Match:
+    built = _Builder()
+    if a.kind == INDIVIDUAL and b.kind == INDIVIDUAL:
+        _individuals(a, b, freq, built)
+    elif a.kind != INDIVIDUAL and b.kind != INDIVIDUAL:
+        _organizations(a, b, freq, built)
+    else:
+        built.add("kind", a.kind, b.kind, 0.0, HARD_NEGATIVE, "a person and an organisation")
+        built.hard = True
+    _contact_channels(a, b, freq, built)
+    return _finish(a, b, built)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared: phones, e-mails, postcodes
+# ---------------------------------------------------------------------------------------------
+
+
+def _contact_channels(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
+    if a.phones and b.phones:
+        common = a.phones & b.phones
+        if common:
+            value = min(common)
+            built.add("phone", value, value, 1.0, _exact("phone", value, freq, 1e-6, m=0.7), "same number")
+        else:
+            built.add("phone", min(a.phones), min(b.phones), 0.0, -2.0, "different numbers")
+    if a.emails and b.emails:
+        common = a.emails & b.emails
+        if common:
+            value = min(common)
+            built.add("email", value, value, 1.0, _exact("email", value, freq, 1e-7, m=0.7), "same address")
+        elif a.domains & b.domains:
+            domain = min(a.domains & b.domains)
+            built.add("email", min(a.emails), min(b.emails), 0.5,
+                      _exact("domain", domain, freq, 1e-4, m=0.3), "same company domain")
+        else:
+            built.add("email", min(a.emails), min(b.emails), 0.0, -1.5, "different addresses")
+    if a.postcodes and b.postcodes:
+        left, right = min(a.postcodes), min(b.postcodes)
+        if a.postcodes & b.postcodes:
+            value = min(a.postcodes & b.postcodes)
+            built.add("postcode", value, value, 1.0, _exact("postcode", value, freq, 1e-3, m=0.9), "same")
+        else:
+            sim = Levenshtein.normalized_similarity(left, right)
+            if sim >= 0.8:
+                built.add("postcode", left, right, sim, 1.0, "one digit apart")
+            else:
+                built.add("postcode", left, right, sim, -3.0, "different")
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+# ---------------------------------------------------------------------------------------------
+
+
+def _best(pairs):
+    best = (0.0, "", "")
+    for left, right in pairs:
+        sim = Levenshtein.normalized_similarity(left, right)
+        if sim > best[0] or not best[1]:
+            best = (sim, left, right)
+    return best
+
+
+def _organizations(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
+    if a.credit_codes and b.credit_codes:
+        if a.credit_codes & b.credit_codes:
+            value = min(a.credit_codes & b.credit_codes)
+            built.add("credit_code", value, value, 1.0, 30.0, "same credit code")
+        else:
+            built.add("credit_code", min(a.credit_codes), min(b.credit_codes), 0.0, HARD_NEGATIVE,
+                      "different credit codes: different legal entities")
+            built.hard = True
+    _company_names(a, b, freq, built)
+    _places(a, b, freq, built)
+    if a.contacts and b.contacts:
+        common = a.contacts & b.contacts
+        if common:
+            value = min(common)
+            built.add("contact", value, value, 1.0, _exact("contact", value, freq, 1e-4, m=0.5), "same contact")
+
+
+def _company_names(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
+    if not (a.cores and b.cores):
+        return
+    common = a.cores & b.cores
+    if common:
+        value = max(common, key=len)
+        built.add("name", value, value, 1.0, _exact("core", value, freq, 1e-5, m=0.85), "same name core")
+    else:
+        pinyin_common = a.core_pinyin & b.core_pinyin
+        sim, left, right = _best((x, y) for x in a.cores for y in b.cores)
+        if pinyin_common:
+            built.add("name", left, right, max(sim, 0.9), 8.0, "same pronunciation (homophone or variant)")
+        elif sim >= 0.85:
+            built.add("name", left, right, sim, 5.0, "nearly the same name")
+        elif _contains(a.cores, b.cores):
+            built.add("name", left, right, sim, 2.0, "one name contains the other")
+        elif sim >= 0.7:
+            built.add("name", left, right, sim, -2.0, "similar names")
+        else:
+            built.add("name", left, right, sim, -8.0, "different names")
+    # A branch office is a different customer from its head office and from other branches.
+    if a.branches != b.branches:
+        left, right = ",".join(sorted(a.branches)) or "-", ",".join(sorted(b.branches)) or "-"
+        built.add("name", left, right, 0.0, -12.0, "different branch offices")
+
+
+def _contains(left: set[str], right: set[str]) -> bool:
+    return any(len(x) >= 2 and len(y) >= 2 and (x in y or y in x) for x in left for y in right)
+
+
+def _places(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
+    if a.localities and b.localities:
+        if a.localities & b.localities:
+            value = min(a.localities & b.localities)
+            built.add("address", value, value, 1.0, _exact("locality", value, freq, 0.01, m=0.95) / 3, "same city")
+        else:
+            # 北京华为 and 上海华为: one brand in two cities is two customers.
+            built.add("address", min(a.localities), min(b.localities), 0.0, -14.0, "different cities")
+    if a.districts and b.districts and not (a.districts & b.districts):
+        built.add("address", min(a.districts), min(b.districts), 0.0, -3.0, "different districts")
+    if a.address_rest and b.address_rest:
+        sim, left, right = _best((x, y) for x in a.address_rest for y in b.address_rest)
+        if sim >= 0.9:
+            built.add("address", left, right, sim, 6.0, "same street address")
+        elif sim >= 0.7:
+            built.add("address", left, right, sim, 2.0, "similar street address")
+        else:
+            built.add("address", left, right, sim, -2.0, "different street address")
+
+
+# ---------------------------------------------------------------------------------------------
+# Individuals
+# ---------------------------------------------------------------------------------------------
+
+
+def _string_level(role: str, left: str, right: str, freq: Frequencies, built: _Builder,
+                  default_u: float, hi: float = 6.0, lo: float = 2.0, miss: float = -4.0) -> float:
+    if not left or not right:
+        return 0.0
+    if left == right:
+        weight = _exact(role, left, freq, default_u)
+        built.add(role, left, right, 1.0, weight, "same")
+        return 1.0
+    sim = JaroWinkler.similarity(left, right)
+    if sim >= 0.92:
+        built.add(role, left, right, sim, hi, "typo")
+    elif sim >= 0.85:
+        built.add(role, left, right, sim, lo, "similar")
+    else:
+        built.add(role, left, right, sim, miss, "different")
+    return sim
+
+
+def _individuals(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
+    if a.given and b.given and a.family and b.family and a.given == b.family and a.family == b.given \
+            and a.given != a.family:
+        built.add("name", a.family + " " + a.given, b.family + " " + b.given, 0.9, 10.0, "given and family swapped")
+    elif (a.given or a.family) and (b.given or b.family):
+        _string_level("given_name", a.given, b.given, freq, built, 0.005)
+        _string_level("family_name", a.family, b.family, freq, built, 0.005)
+    elif a.full_name and b.full_name:
+        _string_level("name", a.full_name, b.full_name, freq, built, 1e-4)
+    _dates(a.birth, b.birth, freq, built)
+    _id_numbers(a.id_number, b.id_number, built)
+    _street(a.street, b.street, freq, built)
+    _string_level("locality", a.locality, b.locality, freq, built, 0.002, hi=4.0, lo=1.0, miss=-3.0)
+    if a.region and b.region:
+        if a.region == b.region:
+            built.add("region", a.region, b.region, 1.0, _exact("region", a.region, freq, 0.15, m=0.95) / 2, "same")
+        else:
+            built.add("region", a.region, b.region, 0.0, -2.0, "different")
+    if a.localities and b.localities and not (a.localities & b.localities):
+        built.add("address", min(a.localities), min(b.localities), 0.0, -6.0, "different cities")
+
+
+def _dates(left: str, right: str, freq: Frequencies, built: _Builder) -> None:
+    if not left or not right:
+        return
+    if left == right:
+        built.add("birth_date", left, right, 1.0, _exact("birth", left, freq, 1 / 20000), "same")
+        return
+    swapped = len(left) == 8 and len(right) == 8 and left[:4] == right[:4] and left[4:6] == right[6:8] \
+        and left[6:8] == right[4:6]
+    distance = OSA.distance(left, right)
+    if swapped:
+        built.add("birth_date", left, right, 0.9, 8.0, "day and month swapped")
+    elif distance == 1:
+        built.add("birth_date", left, right, 0.875, 7.0, "one digit differs")
+    elif distance == 2:
+        built.add("birth_date", left, right, 0.75, 0.0, "two digits differ")
+    else:
+        built.add("birth_date", left, right, 0.0, -6.0, "different")
+
+
+def _id_numbers(left: str, right: str, built: _Builder) -> None:
+    if not left or not right:
+        return
+    if left == right:
+        built.add("id_number", left, right, 1.0, 22.0, "same")
+        return
+    distance = OSA.distance(left, right)
+    sim = 1.0 - distance / max(len(left), len(right))
+    if distance == 1:
+        built.add("id_number", left, right, sim, 9.0, "one character differs")
+    elif distance == 2:
+        built.add("id_number", left, right, sim, 2.0, "two characters differ")
+    else:
+        built.add("id_number", left, right, sim, -10.0, "different")
+
+
+def _street(left: tuple[str, ...], right: tuple[str, ...], freq: Frequencies, built: _Builder) -> None:
+    if not any(left) or not any(right):
+        return
+    if len(left) == len(right):
+        for x, y in zip(left, right, strict=True):
+            if not x or not y:
+                continue
+            if x == y:
+                weight = _exact("street", x, freq, 2e-3, m=0.9)
+                built.add("street", x, y, 1.0, min(weight, 10.0), "same")
+            else:
+                sim = JaroWinkler.similarity(x, y)
+                if sim >= 0.9:
+                    built.add("street", x, y, sim, 4.0, "typo")
+                elif sim >= 0.8:
+                    built.add("street", x, y, sim, 1.0, "similar")
+                else:
+                    built.add("street", x, y, sim, -3.0, "different")
+        return
+    x, y = " ".join(v for v in left if v), " ".join(v for v in right if v)
+    sim = Levenshtein.normalized_similarity(x, y)
+    built.add("street", x, y, sim, 8.0 if sim >= 0.9 else (2.0 if sim >= 0.75 else -3.0), "address")
