@@ -333,3 +333,94 @@ def test_a_query_matches_the_document_it_was_taken_from():
         tokens = getattr(doc, column).split()
         joined = " " + " ".join(tokens) + " "
         assert " " + " ".join(clause.tokens) + " " in joined, (query, column)
+
+
+# ---------------------------------------------------------------------------------------------
+# Traditional characters, divisions, company-name parts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_traditional_characters_become_simplified():
+    assert n.to_simplified("華為技術有限公司") == "华为技术有限公司"
+    assert n.to_simplified("廣東省東莞市") == "广东省东莞市"
+    assert n.canonical_text("  ＡＢＣ 華為  ") == "abc 华为"
+
+
+@pytest.mark.parametrize(
+    ("address", "province", "city", "district", "rest"),
+    [
+        ("广东省深圳市南山区科技园", "广东省", "深圳市", "南山区", "科技园"),
+        ("深圳南山区科技园", "广东省", "深圳市", "南山区", "科技园"),  # province inferred from the city
+        ("北京市海淀区中关村大街1号", "北京市", "", "海淀区", "中关村大街1号"),  # municipality: no city level
+        ("上海浦东新区张江路", "上海市", "", "浦东新区", "张江路"),
+        ("湖北省恩施土家族苗族自治州恩施市", "湖北省", "恩施土家族苗族自治州", "恩施市", ""),
+        ("吉林省吉林市船营区", "吉林省", "吉林市", "船营区", ""),  # city named like its province
+        ("廣東省廣州市天河區", "广东省", "广州市", "天河区", ""),
+        ("某某路 1 号", "", "", "", "某某路1号"),
+    ],
+)
+def test_parse_address_reads_divisions_from_free_text(address, province, city, district, rest):
+    parsed = n.parse_address(address)
+    assert (parsed.province, parsed.city, parsed.district, parsed.rest) == (province, city, district, rest)
+
+
+def test_parse_address_gives_the_most_precise_official_code():
+    assert n.parse_address("深圳市南山区").code == "440305"
+    assert n.division("440305").name == "南山区"
+    assert n.parse_address("北京").locality == "北京市"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["北京华为技术有限公司", "华为技术（北京）有限公司", "華為技術(北京)有限公司", "北京市华为技术股份有限公司",
+     "华为技术【北京】有限公司"],
+)
+def test_company_name_parts_separate_region_core_and_legal_form(variant):
+    parts = n.parse_company_name(variant)
+    assert parts.core == "华为技术"
+    assert parts.regions == ("北京市",)
+    assert parts.branch == ""
+
+
+def test_company_name_parts_find_the_branch_office():
+    parts = n.parse_company_name("华为技术有限公司上海分公司")
+    assert (parts.core, parts.branch, parts.regions) == ("华为技术", "上海", ("上海市",))
+    assert n.parse_company_name("中国银行北京分行").branch == "北京"
+
+
+def test_company_name_parts_keep_a_core_that_is_not_a_place():
+    assert n.parse_company_name("长城汽车股份有限公司").core == "长城汽车"
+    assert n.parse_company_name("北京").core == "北京"  # nothing left but the place: keep it
+
+
+# ---------------------------------------------------------------------------------------------
+# Credit codes and ID numbers
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["91440300708461136T", "91110000802100433B", " 9144 0300 7084 6113 6t "])
+def test_credit_code_with_a_correct_check_character_is_accepted(code):
+    assert n.normalize_credit_code(code) == n.normalize_credit_code(code).upper().replace(" ", "")
+    assert len(n.normalize_credit_code(code)) == 18
+
+
+@pytest.mark.parametrize("code", ["91440300708461136A", "9144030070846113", "9144030070846113IT", ""])
+def test_credit_code_with_a_wrong_check_character_or_shape_is_refused(code):
+    with pytest.raises(ValidationError):
+        n.normalize_credit_code(code)
+
+
+def test_id_number_check_digit_and_birth_date():
+    assert n.normalize_id_number("11010519491231002x") == "11010519491231002X"
+    assert n.normalize_id_number("110105491231002") == "11010519491231002X"  # 15 digits widened
+    for bad in ("110105194912310021", "11010519491331002X", "1101051949123100"):
+        with pytest.raises(ValidationError):
+            n.normalize_id_number(bad)
+
+
+def test_matching_keys_never_raise():
+    assert n.phone_key("010-6234 5678 转 801") == "01062345678"
+    assert n.phone_key("+86 138 1234 5678") == "13812345678"
+    assert n.phone_key("12345") == "12345"
+    assert n.phone_key(None) == ""
+    assert n.email_key(" Info@Example.COM ") == "info@example.com"
