@@ -1,0 +1,117 @@
+"""Reads of the dedupe app, always through the customers' visibility rules.
+
+A duplicate group is visible when every one of its members is: nobody reviews or merges what they cannot
+see, and a group does not reveal that an invisible customer exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from qianke.accounts.models import User
+from qianke.core.errors import NotFound, ValidationFailed
+from qianke.customers.models import Customer
+from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
+from qianke.dedupe.models import DuplicateGroup, DuplicateMember, Merge, MergedCustomer
+
+
+def visible_groups(user: User) -> QuerySet[DuplicateGroup]:
+    hidden_member = DuplicateMember.objects.filter(group_id=OuterRef("pk")).exclude(
+        customer_id__in=Customer.objects.visible_to(user).values("pk"))
+    return DuplicateGroup.objects.filter(~Exists(hidden_member))
+
+
+def _with_members(qs: QuerySet[DuplicateGroup]) -> QuerySet[DuplicateGroup]:
+    members = DuplicateMember.objects.select_related("customer", "customer__owner")
+    return qs.prefetch_related(Prefetch("members", queryset=members),
+                               Prefetch("merges", queryset=Merge.objects.filter(undone_at__isnull=True)))
+
+
+@dataclass
+class GroupFilters:
+    status: str = DuplicateGroup.Status.OPEN
+    decision: str = ""
+
+
+def duplicate_group_list(*, user: User, filters: GroupFilters, limit: int | None = None, offset: int = 0) -> Page:
+    errors = {}
+    if filters.status and filters.status not in DuplicateGroup.Status.values:
+        errors["status"] = [_("Choose one of: %(options)s.") % {"options": ", ".join(DuplicateGroup.Status.values)}]
+    if filters.decision and filters.decision not in DuplicateGroup.Decision.values:
+        errors["decision"] = [_("Choose one of: %(options)s.")
+                              % {"options": ", ".join(DuplicateGroup.Decision.values)}]
+    if errors:
+        raise ValidationFailed(errors)
+    qs = visible_groups(user)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.decision:
+        qs = qs.filter(decision=filters.decision)
+    limit = clamp_limit(limit)
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    items = list(_with_members(qs.order_by("-score", "id"))[offset: offset + limit])
+    return Page(items, min(count, COUNT_CAP), count > COUNT_CAP, offset, limit)
+
+
+def duplicate_group_get(*, user: User, group_id: int) -> DuplicateGroup:
+    group = _with_members(visible_groups(user)).filter(pk=group_id).first()
+    if group is None:
+        raise NotFound(_("Duplicate group not found."))
+    return group
+
+
+def group_customers(group: DuplicateGroup) -> list[Customer]:
+    return [m.customer for m in group.members.all()]
+
+
+def pair_evidence(group: DuplicateGroup) -> list[dict[str, Any]]:
+    """The group's pairs with the members' names, best first, for the review page and the API."""
+    names = {m.customer_id: m.customer for m in group.members.all()}
+    pairs = []
+    for pair in sorted(group.pairs or [], key=lambda p: -p.get("score", 0)):
+        left, right = names.get(pair.get("left")), names.get(pair.get("right"))
+        if left is None or right is None:
+            continue
+        pairs.append({**pair, "left_customer": left, "right_customer": right})
+    return pairs
+
+
+def customers_for_merge(*, user: User, ids: list[int]) -> list[Customer]:
+    """The customers of a merge form, in the order given; 404 when any is not visible."""
+    found = {c.pk: c for c in Customer.objects.visible_to(user).select_related("owner", "team").filter(pk__in=ids)}
+    if len(found) != len(set(ids)):
+        raise NotFound(_("Customer not found."))
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def merge_get(*, user: User, merge_id: int) -> Merge:
+    """A merge is visible when its survivor and every merged customer are (archived ones included)."""
+    merge = Merge.objects.select_related("survivor", "actor", "undone_by").filter(pk=merge_id).first()
+    if merge is None:
+        raise NotFound(_("Merge not found."))
+    ids = [merge.survivor_id, *merge.snapshot.get("merged", [])]
+    visible = Customer.objects.visible_to(user, include_archived=True).filter(pk__in=ids).count()
+    if visible != len(set(ids)):
+        raise NotFound(_("Merge not found."))
+    return merge
+
+
+def merged_customers(merge: Merge) -> list[Customer]:
+    return [m.customer for m in merge.merged.select_related("customer")]
+
+
+def merge_of_customer(*, customer: Customer) -> Merge | None:
+    """The merge (not undone) that archived this customer; the caller has fetched it through visibility."""
+    link = (MergedCustomer.objects.filter(customer=customer, merge__undone_at__isnull=True)
+            .select_related("merge__survivor").order_by("-id").first())
+    return link.merge if link else None
+
+
+def merges_into(*, customer: Customer, limit: int = 10) -> list[Merge]:
+    """Merges (not undone) whose survivor is this customer, newest first."""
+    return list(Merge.objects.filter(survivor=customer, undone_at__isnull=True).select_related("actor")
+                .prefetch_related("merged__customer")[:limit])
