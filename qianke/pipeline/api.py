@@ -2,6 +2,288 @@
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Query, Router, Schema, Status
+
+from qianke.core.api import InSchema, PageOut, PageParams, TeamRef, UserRef, page_out, responses
+from qianke.customers.schemas import CustomerRef
+from qianke.pipeline import selectors, services
 
 router = Router(tags=["deals and sales processes"])
+
+
+class ChecklistItemOut(Schema):
+    id: int
+    order: int
+    text: str
+    required: bool = Field(..., description="Part of the stage's key node (exit criterion).")
+
+
+class StageOut(Schema):
+    id: int
+    order: int
+    name: str
+    semantic: str = Field(..., description="open, won or lost: reports branch on this, never on the name.")
+    probability: int
+    participants: str
+    work_content: str
+    keyword: str
+    key_node: str
+    required_fields: list[str] = Field(..., description="Deal fields the key node requires.")
+    normal_days: int | None
+    checklist: list[ChecklistItemOut]
+
+    @staticmethod
+    def resolve_checklist(obj) -> list:
+        return list(obj.checklist.all())
+
+
+class ProcessOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    description: str
+    active: bool
+    stages: list[StageOut]
+
+    @staticmethod
+    def resolve_stages(obj) -> list:
+        return list(obj.stages.all())
+
+
+class StageRef(Schema):
+    id: int
+    name: str
+    semantic: str
+    order: int
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class ReasonOut(Schema):
+    id: int
+    semantic: str
+    name: str
+    active: bool
+
+
+class DealOut(Schema):
+    id: int
+    name: str
+    customer: CustomerRef
+    process: Ref
+    stage: StageRef
+    semantic: str
+    owner: UserRef | None
+    team: TeamRef | None
+    products: str
+    amount: Decimal | None
+    expected_close_date: dt.date | None
+    probability: int
+    probability_overridden: bool
+    quote_number: str
+    next_step: str
+    next_step_due: dt.date | None
+    purchase_window: int | None = Field(..., description="Expected purchase within 1, 3, 6 or 12 months.")
+    budget: Decimal | None
+    result: str
+    reason: Ref | None
+    reason_note: str
+    stage_entered_at: dt.datetime
+    closed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DealPatch(InSchema):
+    name: str | None = None
+    owner: int | None = None
+    products: str | None = None
+    amount: Decimal | None = None
+    expected_close_date: dt.date | None = None
+    probability: int | None = Field(None, description="0–100; null follows the stage's default again.")
+    quote_number: str | None = None
+    next_step: str | None = None
+    next_step_due: dt.date | None = None
+    purchase_window: int | None = Field(None, description="1, 3, 6 or 12 (months).")
+    budget: Decimal | None = None
+    result: str | None = None
+
+
+class DealIn(DealPatch):
+    name: str
+    customer: int
+    process: int
+    stage: int | None = Field(None, description="An open stage of the process; default its first.")
+
+
+class DealQuery(PageParams):
+    q: str = ""
+    process: int | None = None
+    stage: int | None = None
+    semantic: str = Field("", description="open, won or lost")
+    owner: int | None = None
+    team: int | None = None
+    customer: int | None = None
+    close_from: dt.date | None = None
+    close_to: dt.date | None = None
+    sort: str = Field("newest", description="newest, close, amount or stage")
+
+
+class MoveIn(InSchema):
+    stage: int
+    override_reason: str = Field("", description="Managers only: moves past an unmet key node, recorded.")
+    reason: int | None = Field(None, description="Won/lost reason (required when moving to a lost stage).")
+    reason_note: str = ""
+
+
+class CloseIn(InSchema):
+    reason: int | None = None
+    reason_note: str = ""
+    override_reason: str = ""
+
+
+class UnmetOut(Schema):
+    stage: int
+    stage_name: str
+    kind: str = Field(..., description="item (a checklist item) or field (a deal field)")
+    id: int | None
+    field: str | None
+    text: str
+
+
+class StageChangeOut(Schema):
+    id: int
+    from_stage: StageRef | None
+    stage: StageRef
+    entered_at: dt.datetime
+    left_at: dt.datetime | None
+    duration_seconds: int | None = Field(..., description="Time in the stage; null while the deal is still there.")
+    actor: UserRef | None
+    override_reason: str
+    unmet: list[UnmetOut]
+
+
+class ChecklistRowOut(Schema):
+    item: ChecklistItemOut
+    done: bool
+    done_at: dt.datetime | None
+    done_by: UserRef | None
+
+
+class StageChecklistOut(Schema):
+    stage: StageRef
+    key_node: str
+    current: bool
+    passed: bool
+    rows: list[ChecklistRowOut]
+
+
+class TickIn(InSchema):
+    done: bool = True
+
+
+@router.get("/processes", response=responses(list[ProcessOut]), summary="Sales processes with stages and checklists")
+def process_list(request, include_inactive: bool = False):
+    return selectors.process_list(include_inactive=include_inactive)
+
+
+@router.get("/processes/{process_id}", response=responses(ProcessOut), summary="One sales process")
+def process_get(request, process_id: int):
+    return selectors.process_get(process_id=process_id)
+
+
+@router.get("/deal-reasons", response=responses(list[ReasonOut]), summary="The won/lost reasons")
+def reason_list(request, semantic: str = ""):
+    return selectors.reason_list(semantic=semantic or None)
+
+
+@router.get("/deals", response=responses(PageOut[DealOut]), summary="Deals you may see")
+def deal_list(request, params: Query[DealQuery]):
+    filters = selectors.DealFilters(
+        q=params.q, process=params.process, stage=params.stage, semantic=params.semantic, owner=params.owner,
+        team=params.team, customer=params.customer, close_from=params.close_from, close_to=params.close_to)
+    return page_out(selectors.deal_list(user=request.auth, filters=filters, offset=params.offset,
+                                        limit=params.limit, sort=params.sort))
+
+
+@router.post("/deals", response=responses(DealOut, 201, write=True), summary="Open a deal")
+def deal_create(request, payload: DealIn):
+    deal = services.deal_create(actor=request.auth, data=payload.model_dump(exclude_unset=True))
+    return Status(201, selectors.deal_get(user=request.auth, deal_id=deal.pk))
+
+
+@router.get("/deals/{deal_id}", response=responses(DealOut), summary="One deal")
+def deal_get(request, deal_id: int):
+    return selectors.deal_get(user=request.auth, deal_id=deal_id)
+
+
+@router.patch("/deals/{deal_id}", response=responses(DealOut, write=True), summary="Change a deal's fields",
+              description="Send only what changes. The stage changes through /move.")
+def deal_update(request, deal_id: int, payload: DealPatch):
+    services.deal_update(actor=request.auth, deal_id=deal_id, data=payload.model_dump(exclude_unset=True))
+    return selectors.deal_get(user=request.auth, deal_id=deal_id)
+
+
+@router.delete("/deals/{deal_id}", response=responses(None, 204, write=True),
+               summary="Delete (archive) a deal: its owner or a manager")
+def deal_delete(request, deal_id: int):
+    services.deal_archive(actor=request.auth, deal_id=deal_id)
+    return Status(204, None)
+
+
+@router.post("/deals/{deal_id}/move", response=responses(DealOut, write=True), summary="Move a deal to a stage",
+             description="Refused with 409 `key_node_unmet` and the `unmet` items when the key node of a stage "
+                         "on the way is not met; a manager may pass `override_reason` to move anyway (recorded). "
+                         "Moving to a lost stage needs `reason`.")
+def deal_move(request, deal_id: int, payload: MoveIn):
+    services.deal_move(actor=request.auth, deal_id=deal_id, stage_id=payload.stage,
+                       override_reason=payload.override_reason, reason_id=payload.reason,
+                       reason_note=payload.reason_note)
+    return selectors.deal_get(user=request.auth, deal_id=deal_id)
+
+
+@router.post("/deals/{deal_id}/win", response=responses(DealOut, write=True), summary="Mark a deal won",
+             description="Moves to the process's won stage (the gate applies); the customer records a purchase.")
+def deal_win(request, deal_id: int, payload: CloseIn):
+    services.deal_win(actor=request.auth, deal_id=deal_id, reason_id=payload.reason,
+                      reason_note=payload.reason_note, override_reason=payload.override_reason)
+    return selectors.deal_get(user=request.auth, deal_id=deal_id)
+
+
+@router.post("/deals/{deal_id}/lose", response=responses(DealOut, write=True), summary="Mark a deal lost")
+def deal_lose(request, deal_id: int, payload: CloseIn):
+    services.deal_lose(actor=request.auth, deal_id=deal_id, reason_id=payload.reason,
+                       reason_note=payload.reason_note)
+    return selectors.deal_get(user=request.auth, deal_id=deal_id)
+
+
+@router.get("/deals/{deal_id}/history", response=responses(list[StageChangeOut]),
+            summary="Stage history with time in each stage")
+def deal_history(request, deal_id: int):
+    return selectors.deal_history(deal=selectors.deal_get(user=request.auth, deal_id=deal_id))
+
+
+def _checklist_out(deal) -> list[dict]:
+    return [{"stage": s.stage, "key_node": s.stage.key_node, "current": s.current, "passed": s.passed,
+             "rows": [{"item": r.item, "done": r.done, "done_at": r.done_at, "done_by": r.done_by} for r in s.rows]}
+            for s in selectors.deal_checklist(deal=deal)]
+
+
+@router.get("/deals/{deal_id}/checklist", response=responses(list[StageChecklistOut]),
+            summary="The deal's checklist per open stage")
+def deal_checklist(request, deal_id: int):
+    return _checklist_out(selectors.deal_get(user=request.auth, deal_id=deal_id))
+
+
+@router.put("/deals/{deal_id}/checklist/{item_id}", response=responses(list[StageChecklistOut], write=True),
+            summary="Tick or untick a checklist item")
+def checklist_tick(request, deal_id: int, item_id: int, payload: TickIn):
+    services.checklist_tick(actor=request.auth, deal_id=deal_id, item_id=item_id, done=payload.done)
+    return _checklist_out(selectors.deal_get(user=request.auth, deal_id=deal_id))

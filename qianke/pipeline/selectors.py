@@ -1,0 +1,160 @@
+"""Reads for processes and deals, always through `Deal.objects.visible_to(user)`.
+
+A deal is visible exactly when its customer is (CustomerRelatedQuerySet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from qianke.accounts.models import User
+from qianke.core.errors import NotFound
+from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
+from qianke.pipeline.models import (
+    ChecklistItem,
+    Deal,
+    DealReason,
+    DealStageChange,
+    Process,
+    Semantic,
+    Stage,
+)
+
+
+def open_deal_customer_ids() -> QuerySet:
+    """Customers with at least one live deal in an open stage (a subquery; no visibility: for jobs and rules)."""
+    return Deal.objects.filter(semantic=Semantic.OPEN, archived_at__isnull=True).values_list("customer_id",
+                                                                                          flat=True)
+
+
+def _with_stages(qs: QuerySet) -> QuerySet:
+    stages = Stage.objects.order_by("order").prefetch_related(
+        Prefetch("checklist", queryset=ChecklistItem.objects.order_by("order", "id")))
+    return qs.prefetch_related(Prefetch("stages", queryset=stages))
+
+
+def process_list(*, include_inactive: bool = False) -> list[Process]:
+    qs = Process.objects.all() if include_inactive else Process.objects.filter(active=True)
+    return list(_with_stages(qs))
+
+
+def process_get(*, process_id: int) -> Process:
+    process = _with_stages(Process.objects.filter(pk=process_id)).first()
+    if process is None:
+        raise NotFound(_("Sales process not found."))
+    return process
+
+
+def reason_list(*, semantic: str | None = None, include_inactive: bool = False) -> list[DealReason]:
+    qs = DealReason.objects.all()
+    if semantic:
+        qs = qs.filter(semantic=semantic)
+    if not include_inactive:
+        qs = qs.filter(active=True)
+    return list(qs)
+
+
+@dataclass
+class DealFilters:
+    q: str = ""
+    process: int | None = None
+    stage: int | None = None
+    semantic: str = ""
+    owner: int | None = None
+    team: int | None = None
+    customer: int | None = None
+    close_from: Any = None
+    close_to: Any = None
+
+
+SORTS = {
+    "newest": ("-id",),
+    "close": ("expected_close_date", "id"),
+    "amount": ("-amount", "-id"),
+    "stage": ("stage__order", "-id"),
+}
+
+
+def deal_queryset(*, user: User, filters: DealFilters | None = None) -> QuerySet:
+    qs = Deal.objects.visible_to(user)
+    f = filters or DealFilters()
+    if f.q:
+        term = f.q.strip()
+        qs = qs.filter(Q(name__icontains=term) | Q(customer__name__icontains=term) | Q(products__icontains=term)
+                       | Q(quote_number__icontains=term) | Q(customer__code=term))
+    for name in ("process", "stage", "owner", "team", "customer"):
+        value = getattr(f, name)
+        if value:
+            qs = qs.filter(**{f"{name}_id": value})
+    if f.semantic in Semantic.values:
+        qs = qs.filter(semantic=f.semantic)
+    if f.close_from:
+        qs = qs.filter(expected_close_date__gte=f.close_from)
+    if f.close_to:
+        qs = qs.filter(expected_close_date__lte=f.close_to)
+    return qs
+
+
+def deal_list(*, user: User, filters: DealFilters | None = None, offset: int = 0, limit: int | None = None,
+              sort: str = "newest") -> Page:
+    limit = clamp_limit(limit)
+    offset = max(offset, 0)
+    qs = deal_queryset(user=user, filters=filters)
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    items = list(qs.select_related("customer", "process", "stage", "owner", "team", "reason")
+                 .order_by(*SORTS.get(sort, SORTS["newest"]))[offset : offset + limit])
+    return Page(items, min(count, COUNT_CAP), count > COUNT_CAP, offset, limit)
+
+
+def deal_get(*, user: User, deal_id: int) -> Deal:
+    deal = (Deal.objects.visible_to(user).select_related("customer", "process", "stage", "owner", "team", "reason")
+            .filter(pk=deal_id).first())
+    if deal is None:
+        raise NotFound(_("Deal not found."))
+    return deal
+
+
+def deal_history(*, deal: Deal) -> list[DealStageChange]:
+    return list(deal.stage_changes.select_related("stage", "from_stage", "actor").order_by("entered_at", "id"))
+
+
+@dataclass
+class ChecklistRow:
+    item: ChecklistItem
+    done: bool
+    done_at: Any
+    done_by: Any
+
+
+@dataclass
+class StageChecklist:
+    stage: Stage
+    rows: list[ChecklistRow]
+    current: bool
+    passed: bool
+
+
+def deal_checklist(*, deal: Deal) -> list[StageChecklist]:
+    """The process's open stages with their checklist and what the deal has ticked."""
+    ticks = {t.item_id: t for t in deal.ticks.select_related("done_by")}
+    stages = (Stage.objects.filter(process_id=deal.process_id).order_by("order")
+              .prefetch_related(Prefetch("checklist", queryset=ChecklistItem.objects.order_by("order", "id"))))
+    out = []
+    for stage in stages:
+        if stage.semantic != Semantic.OPEN:
+            continue
+        rows = [ChecklistRow(item, item.pk in ticks, getattr(ticks.get(item.pk), "done_at", None),
+                             getattr(ticks.get(item.pk), "done_by", None)) for item in stage.checklist.all()]
+        out.append(StageChecklist(stage, rows, stage.pk == deal.stage_id,
+                                  deal.semantic == Semantic.WON or stage.order < deal.stage.order))
+    return out
+
+
+def customer_deals(*, user: User, customer_id: int, limit: int = 10) -> list[Deal]:
+    """The customer's deals for its page: one query."""
+    return list(Deal.objects.visible_to(user).filter(customer_id=customer_id)
+                .select_related("stage", "process", "owner").order_by("-id")[:limit])

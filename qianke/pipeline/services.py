@@ -1,0 +1,412 @@
+"""Writes for deals: create, update, the stage transition (with its gate), win/lose, checklist ticks.
+
+`deal_move` is the one transition function of the deal state machine: every stage change — the board,
+the API, the CLI, win and lose — goes through it, so the key-node gate cannot be bypassed.
+
+Gate: leaving an open stage forwards (to a later open stage or to a won stage) needs the key node of
+every open stage passed on the way — its required checklist items ticked and its required deal fields
+filled. Moving back or to a lost stage needs nothing. Managers (and GMs, administrators) may move past
+an unmet key node with an override reason; the reason, who gave it and what was unmet are recorded on
+the stage-history row and in the audit log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from qianke.accounts.models import Role, User
+from qianke.core.audit import audit_record, diff, snapshot
+from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from qianke.customers.models import Customer
+from qianke.pipeline.models import (
+    REQUIRABLE_FIELDS,
+    ChecklistItem,
+    Deal,
+    DealChecklistTick,
+    DealReason,
+    DealStageChange,
+    Process,
+    PurchaseWindow,
+    Semantic,
+    Stage,
+)
+
+EDITABLE_FIELDS = ("name", "owner", "products", "amount", "expected_close_date", "probability", "quote_number",
+                   "next_step", "next_step_due", "purchase_window", "budget", "result")
+CREATE_FIELDS = (*EDITABLE_FIELDS, "customer", "process", "stage")
+AUDITED_FIELDS = ["name", "customer", "process", "stage", "owner", "team", "products", "amount",
+                  "expected_close_date", "probability", "quote_number", "next_step", "next_step_due",
+                  "purchase_window", "budget", "result", "reason", "reason_note", "closed_at"]
+OVERRIDING_ROLES = frozenset({Role.MANAGER, Role.GM, Role.ADMIN})
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def may_override(user: User) -> bool:
+    """Who may move a deal past an unmet key node (with a reason)."""
+    return bool(getattr(user, "is_superuser", False) or getattr(user, "role", None) in OVERRIDING_ROLES)
+
+
+def _add(errors: dict[str, list[str]], field: str, message: Any) -> None:
+    errors.setdefault(field, []).append(str(message))
+
+
+def _pk(errors: dict, field: str, value: Any) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    if hasattr(value, "pk"):
+        return value.pk
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        _add(errors, field, _("Enter a whole number."))
+        return None
+
+
+def _money(errors: dict, field: str, value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("¥", "").strip())
+    except InvalidOperation:
+        _add(errors, field, _("Enter an amount."))
+        return None
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+        _add(errors, field, _("Enter an amount between 0 and 999,999,999,999.99."))
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _date(errors: dict, field: str, value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    parsed = None
+    with contextlib.suppress(ValueError):
+        parsed = parse_date(str(value))
+    if parsed is None:
+        _add(errors, field, _("Enter a date (YYYY-MM-DD)."))
+    return parsed
+
+
+def _text(errors: dict, field: str, value: Any, limit: int, required: bool = False) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        _add(errors, field, _("This field is required."))
+    elif len(text) > limit:
+        _add(errors, field, _("At most %(n)d characters.") % {"n": limit})
+    return text
+
+
+def _clean(*, actor: User, data: dict[str, Any], allowed: tuple[str, ...], creating: bool) -> dict[str, Any]:
+    """Validate the fields present in `data`; returns model values (foreign keys as instances)."""
+    errors: dict[str, list[str]] = {}
+    for field in sorted(set(data) - set(allowed)):
+        _add(errors, field, _("Unknown field."))
+    cleaned: dict[str, Any] = {}
+    if "name" in data or creating:
+        cleaned["name"] = _text(errors, "name", data.get("name"), 200, required=True)
+    for field, limit in (("products", 300), ("quote_number", 60), ("next_step", 300), ("result", 300)):
+        if field in data:
+            cleaned[field] = _text(errors, field, data[field], limit)
+    for field in ("amount", "budget"):
+        if field in data:
+            cleaned[field] = _money(errors, field, data[field])
+    for field in ("expected_close_date", "next_step_due"):
+        if field in data:
+            cleaned[field] = _date(errors, field, data[field])
+    if "purchase_window" in data:
+        window = _pk(errors, "purchase_window", data["purchase_window"])
+        if window is not None and window not in PurchaseWindow.values:
+            _add(errors, "purchase_window", _("Choose 1, 3, 6 or 12 months."))
+        cleaned["purchase_window"] = window
+    if "probability" in data:
+        value = data["probability"]
+        if value in (None, ""):
+            cleaned["probability"] = None  # back to the stage's default
+        else:
+            try:
+                prob = int(value)
+            except (TypeError, ValueError):
+                prob = -1
+            if not 0 <= prob <= 100:
+                _add(errors, "probability", _("Enter a whole number from 0 to 100."))
+            cleaned["probability"] = prob
+    if "owner" in data:
+        owner_id = _pk(errors, "owner", data["owner"])
+        owner = User.objects.filter(pk=owner_id, is_active=True).first() if owner_id else None
+        if owner_id and owner is None:
+            _add(errors, "owner", _("User not found."))
+        cleaned["owner"] = owner
+    if creating:
+        customer_id = _pk(errors, "customer", data.get("customer"))
+        customer = Customer.objects.visible_to(actor).filter(pk=customer_id).first() if customer_id else None
+        if customer is None and "customer" not in errors:
+            _add(errors, "customer", _("Customer not found."))
+        cleaned["customer"] = customer
+        process_id = _pk(errors, "process", data.get("process"))
+        process = Process.objects.filter(pk=process_id, active=True).first() if process_id else None
+        if process is None and "process" not in errors:
+            _add(errors, "process", _("Choose an active sales process."))
+        cleaned["process"] = process
+        stage = None
+        stage_id = _pk(errors, "stage", data.get("stage"))
+        if process is not None:
+            stages = process.stages.filter(semantic=Semantic.OPEN)
+            stage = stages.filter(pk=stage_id).first() if stage_id else stages.order_by("order").first()
+            if stage is None:
+                _add(errors, "stage", _("Choose an open stage of the process."))
+        cleaned["stage"] = stage
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def _get_for_change(actor: User, deal_id: int) -> Deal:
+    deal = (Deal.objects.visible_to(actor).select_for_update(of=("self",)).select_related("stage", "process")
+            .filter(pk=deal_id).first())
+    if deal is None:
+        raise NotFound(_("Deal not found."))
+    return deal
+
+
+def _recheck_visible(actor: User, deal: Deal) -> None:
+    if not Deal.objects.visible_to(actor).filter(pk=deal.pk).exists():
+        raise NotFound(_("Deal not found."))
+
+
+def _clean_at(at: dt.datetime | None, since: dt.datetime | None) -> dt.datetime:
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed({"at": [_("The date cannot be in the future.")]})
+    if since is not None and at < since:
+        raise ValidationFailed({"at": [_("The move cannot be dated before the deal entered its current stage.")]})
+    return at
+
+
+def deal_create(*, actor: User, data: dict[str, Any], at: dt.datetime | None = None) -> Deal:
+    """Open a deal for a customer the actor can see, in the process's first open stage unless `stage` says."""
+    cleaned = _clean(actor=actor, data=data, allowed=CREATE_FIELDS, creating=True)
+    when = _clean_at(at, None)
+    with transaction.atomic():
+        stage: Stage = cleaned.pop("stage")
+        prob = cleaned.pop("probability", None)
+        owner = cleaned.pop("owner", None) or (actor if actor.pk else None)
+        deal = Deal(**cleaned, stage=stage, semantic=stage.semantic, owner=owner,
+                    team=owner.team if owner else None, stage_entered_at=when,
+                    probability=stage.probability if prob is None else prob,
+                    probability_overridden=prob is not None, created_by=actor if actor.pk else None)
+        deal.save()
+        DealStageChange.objects.create(deal=deal, stage=stage, entered_at=when, actor=deal.created_by)
+        audit_record(actor=actor, action="create", instance=deal, customer_id=deal.customer_id,
+                     changes=diff({}, snapshot(deal, AUDITED_FIELDS)))
+        _recheck_visible(actor, deal)
+    return deal
+
+
+def deal_update(*, actor: User, deal_id: int, data: dict[str, Any]) -> Deal:
+    """Change a deal's fields (not its stage: that is deal_move). `probability: None` follows the stage again."""
+    cleaned = _clean(actor=actor, data=data, allowed=EDITABLE_FIELDS, creating=False)
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        before = snapshot(deal, AUDITED_FIELDS)
+        if "probability" in cleaned:
+            prob = cleaned.pop("probability")
+            deal.probability_overridden = prob is not None
+            deal.probability = deal.stage.probability if prob is None else prob
+        if "owner" in cleaned:
+            owner = cleaned.pop("owner")
+            if owner is None:
+                raise ValidationFailed({"owner": [_("A deal needs an owner.")]})
+            deal.owner, deal.team = owner, owner.team
+        for field, value in cleaned.items():
+            setattr(deal, field, value)
+        deal.save()
+        changes = diff(before, snapshot(deal, AUDITED_FIELDS))
+        if changes:
+            audit_record(actor=actor, action="update", instance=deal, changes=changes, customer_id=deal.customer_id)
+        _recheck_visible(actor, deal)
+    return deal
+
+
+def deal_archive(*, actor: User, deal_id: int) -> Deal:
+    """Archive (the API's DELETE): the owner, managers and administrators."""
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        if deal.owner_id != actor.pk and not may_override(actor) and not actor.may_archive:
+            raise PermissionDenied(_("Only the deal's owner or a manager may delete it."))
+        deal.archived_at, deal.archived_by = timezone.now(), actor
+        deal.save(update_fields=["archived_at", "archived_by", "updated_at"])
+        audit_record(actor=actor, action="archive", instance=deal, customer_id=deal.customer_id)
+    return deal
+
+
+# ---------------------------------------------------------------------------------------------
+# The gate and the transition
+# ---------------------------------------------------------------------------------------------
+
+
+def _field_filled(deal: Deal, field: str) -> bool:
+    return getattr(deal, field) not in (None, "")
+
+
+def unmet_key_node(*, deal: Deal, target: Stage, ticked: set[int] | None = None) -> list[dict[str, Any]]:
+    """What stands between the deal and `target`: [{stage, stage_name, kind: item|field, id|field, text}]."""
+    current = deal.stage
+    if target.semantic == Semantic.LOST or current.semantic != Semantic.OPEN:
+        return []
+    if target.semantic == Semantic.OPEN and target.order <= current.order:
+        return []
+    passing = [s for s in Stage.objects.filter(process_id=deal.process_id, semantic=Semantic.OPEN,
+                                               order__gte=current.order).order_by("order")
+               if target.semantic == Semantic.WON or s.order < target.order]
+    if ticked is None:
+        ticked = set(deal.ticks.values_list("item_id", flat=True))
+    items = ChecklistItem.objects.filter(stage__in=passing, required=True).order_by("stage__order", "order", "id")
+    by_stage: dict[int, list[ChecklistItem]] = {}
+    for item in items:
+        by_stage.setdefault(item.stage_id, []).append(item)
+    unmet: list[dict[str, Any]] = []
+    for stage in passing:
+        for item in by_stage.get(stage.pk, []):
+            if item.pk not in ticked:
+                unmet.append({"stage": stage.pk, "stage_name": stage.name, "kind": "item", "id": item.pk,
+                              "field": None, "text": item.text})
+        for field in stage.required_fields or []:
+            if field in REQUIRABLE_FIELDS and not _field_filled(deal, field):
+                unmet.append({"stage": stage.pk, "stage_name": stage.name, "kind": "field", "id": None,
+                              "field": field, "text": str(REQUIRABLE_FIELDS[field])})
+    return unmet
+
+
+def deal_move(*, actor: User, deal_id: int, stage_id: int, override_reason: str = "", reason_id: int | None = None,
+              reason_note: str = "", at: dt.datetime | None = None) -> Deal:
+    """Move a deal to another stage of its process: the one transition function (see the module doc)."""
+    override_reason = (override_reason or "").strip()
+    reason_note = (reason_note or "").strip()
+    if len(override_reason) > 500 or len(reason_note) > 500:
+        raise ValidationFailed({"override_reason" if len(override_reason) > 500 else "reason_note":
+                                [_("At most %(n)d characters.") % {"n": 500}]})
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        target = Stage.objects.filter(pk=stage_id, process_id=deal.process_id).first()
+        if target is None:
+            raise ValidationFailed({"stage": [_("Choose a stage of the deal's process.")]})
+        if target.pk == deal.stage_id:
+            raise Conflict(_("The deal is already in this stage."), code="same_stage")
+        if deal.semantic == Semantic.WON:
+            raise Conflict(_("A won deal stays won; open a new deal for further business."), code="deal_closed")
+        when = _clean_at(at, deal.stage_entered_at)
+        reason = None
+        if target.semantic != Semantic.OPEN:
+            reason_pk = reason_id
+            reason = (DealReason.objects.filter(pk=reason_pk, semantic=target.semantic, active=True).first()
+                      if reason_pk else None)
+            if reason_pk and reason is None:
+                raise ValidationFailed({"reason": [_("Choose a reason from the list.")]})
+            if target.semantic == Semantic.LOST and reason is None:
+                raise ValidationFailed({"reason": [_("Choose why the deal was lost.")]})
+        unmet = unmet_key_node(deal=deal, target=target)
+        if unmet and not override_reason:
+            raise Conflict(
+                _("The key node of the current stage is not met."), code="key_node_unmet",
+                extra={"unmet": unmet, "may_override": may_override(actor)},
+            )
+        if unmet and not may_override(actor):
+            raise Conflict(
+                _("Only a manager may move a deal past an unmet key node."), code="key_node_unmet",
+                extra={"unmet": unmet, "may_override": False},
+            )
+        before = snapshot(deal, AUDITED_FIELDS)
+        stay = DealStageChange.objects.select_for_update().filter(deal=deal, left_at__isnull=True).first()
+        if stay is not None:
+            stay.left_at = when
+            stay.duration_seconds = int((when - stay.entered_at).total_seconds())
+            stay.save(update_fields=["left_at", "duration_seconds"])
+        change = DealStageChange.objects.create(
+            deal=deal, from_stage=deal.stage, stage=target, entered_at=when, actor=actor if actor.pk else None,
+            override_reason=override_reason if unmet else "", unmet=unmet)
+        was_open = deal.semantic == Semantic.OPEN
+        deal.stage, deal.semantic, deal.stage_entered_at = target, target.semantic, when
+        if not deal.probability_overridden or target.semantic != Semantic.OPEN:
+            deal.probability = target.probability
+        if target.semantic == Semantic.OPEN:
+            deal.closed_at, deal.reason, deal.reason_note = None, None, ""
+        else:
+            deal.closed_at, deal.reason, deal.reason_note = when, reason, reason_note
+        deal.save()
+        changes = diff(before, snapshot(deal, AUDITED_FIELDS))
+        if unmet:
+            changes["override_reason"] = [None, override_reason]
+            changes["unmet"] = [None, [u["text"] for u in unmet]]
+        audit_record(actor=actor, action="update", instance=deal, changes=changes, customer_id=deal.customer_id)
+        if target.semantic == Semantic.WON and was_open:
+            from qianke.customers.lifecycle import customer_record_purchase
+
+            customer_record_purchase(actor=actor, customer_id=deal.customer_id, at=when,
+                                     reason=_("Deal won: %(name)s") % {"name": deal.name})
+        _recheck_visible(actor, deal)
+    deal.last_change = change  # for callers that show what was recorded
+    return deal
+
+
+def _closing_stage(deal_id: int, actor: User, semantic: str) -> int:
+    deal = Deal.objects.visible_to(actor).filter(pk=deal_id).first()
+    if deal is None:
+        raise NotFound(_("Deal not found."))
+    stage_id = (Stage.objects.filter(process_id=deal.process_id, semantic=semantic).order_by("order")
+                .values_list("pk", flat=True).first())
+    if stage_id is None:
+        raise Conflict(_("The deal's process has no stage of this type."), code="no_stage")
+    return stage_id
+
+
+def deal_win(*, actor: User, deal_id: int, reason_id: int | None = None, reason_note: str = "",
+             override_reason: str = "", at: dt.datetime | None = None) -> Deal:
+    """Move to the process's won stage (the gate applies); the customer records a purchase."""
+    return deal_move(actor=actor, deal_id=deal_id, stage_id=_closing_stage(deal_id, actor, Semantic.WON),
+                     reason_id=reason_id, reason_note=reason_note, override_reason=override_reason, at=at)
+
+
+def deal_lose(*, actor: User, deal_id: int, reason_id: int | None, reason_note: str = "",
+              at: dt.datetime | None = None) -> Deal:
+    """Move to the process's lost stage with a reason from the list."""
+    return deal_move(actor=actor, deal_id=deal_id, stage_id=_closing_stage(deal_id, actor, Semantic.LOST),
+                     reason_id=reason_id, reason_note=reason_note, at=at)
+
+
+def checklist_tick(*, actor: User, deal_id: int, item_id: int, done: bool) -> DealChecklistTick | None:
+    """Tick (or untick) a checklist item of the deal's process."""
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        item = ChecklistItem.objects.select_related("stage").filter(
+            pk=item_id, stage__process_id=deal.process_id).first()
+        if item is None:
+            raise NotFound(_("Checklist item not found."))
+        tick = DealChecklistTick.objects.filter(deal=deal, item=item).first()
+        if done and tick is None:
+            tick = DealChecklistTick.objects.create(deal=deal, item=item, done_at=timezone.now(),
+                                                    done_by=actor if actor.pk else None)
+        elif not done and tick is not None:
+            tick.delete()
+            tick = None
+        else:
+            return tick
+        audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
+                     changes={f"checklist.{item.pk}": [not done, done]})
+    return tick
