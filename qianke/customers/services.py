@@ -349,11 +349,16 @@ def customer_update(
             _check_duplicate(actor=actor, customer_name=cleaned["name"],
                              kind=cleaned.get("kind", customer.kind), exclude_id=customer.pk)
         before = _customer_snapshot(customer)
+        previous_owner = customer.owner
         for field, value in cleaned.items():
             setattr(customer, field, value)
         customer.save()
         if tags is not None:
             _set_tags(customer, tags)
+        if owner_changed:
+            from qianke.pool.services import pool_owner_changed
+
+            pool_owner_changed(actor=actor, customer=customer, from_owner=previous_owner, to_owner=customer.owner)
         changes = diff(before, _customer_snapshot(customer))
         if changes:
             action = AuditLog.Action.OWNER_CHANGE if set(changes) <= {"owner", "team"} else AuditLog.Action.UPDATE
