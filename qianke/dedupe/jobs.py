@@ -1,0 +1,135 @@
+"""The job `dedupe.scan`: the whole customer base through the matching engine, into duplicate groups.
+
+Customers (with their contacts) are read in primary-key batches as plain values, turned into engine
+records, matched and clustered in memory (the engine is built for a million records), and the result
+is written set-wise: new groups and members in bulk, open groups found again updated in bulk, open
+groups no longer found deleted. Merged and dismissed groups are decisions and are never touched; pairs
+a person marked "not duplicates" are handed to the clustering as "different", so they never meet again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator
+from types import SimpleNamespace
+
+from django.db import transaction
+
+from qianke.customers.models import Contact, Customer
+from qianke.dedupe.matching import Match, Record, cluster, customer_record, find_matches
+from qianke.dedupe.models import DuplicateGroup, DuplicateMember, NotDuplicatePair
+
+BATCH = 20_000
+CUSTOMER_COLUMNS = ("id", "kind", "name", "short_name", "province", "city", "district", "address", "postcode",
+                    "phone", "mobile", "email", "birthday", "custom")
+CONTACT_COLUMNS = ("customer_id", "name", "phone", "mobile", "email")
+
+
+def signature(ids: Iterable[int]) -> str:
+    return hashlib.sha1(",".join(str(i) for i in sorted(ids)).encode()).hexdigest()
+
+
+def evidence_json(match: Match) -> dict:
+    return {
+        "left": int(match.left), "right": int(match.right), "score": round(match.score, 4),
+        "decision": match.decision,
+        "evidence": [{"role": e.role, "left": e.left, "right": e.right, "similarity": round(e.similarity, 3),
+                      "weight": round(e.weight, 3), "note": e.note} for e in match.evidence],
+    }
+
+
+def customer_records(customer_ids: Iterable[int] | None = None) -> Iterator[Record]:
+    """Engine records of the active customers (or of these ones), read in primary-key batches."""
+    base = Customer.objects.filter(archived_at__isnull=True)
+    if customer_ids is not None:
+        base = base.filter(pk__in=list(customer_ids))
+    last = 0
+    while True:
+        rows = list(base.filter(pk__gt=last).order_by("pk").values(*CUSTOMER_COLUMNS)[:BATCH])
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        contacts: dict[int, list] = {}
+        for contact in Contact.objects.filter(customer_id__gte=rows[0]["id"], customer_id__lte=last,
+                                              archived_at__isnull=True).order_by().values(*CONTACT_COLUMNS):
+            contacts.setdefault(contact["customer_id"], []).append(SimpleNamespace(**contact))
+        for row in rows:
+            customer = SimpleNamespace(pk=row["id"], **row)
+            yield customer_record(customer, contacts.get(row["id"], []))
+
+
+def _not_duplicates() -> set[tuple[str, str]]:
+    return {(str(a), str(b)) for a, b in NotDuplicatePair.objects.values_list("left_id", "right_id")}
+
+
+def find_groups(records: list[Record]) -> list[dict]:
+    """Groups to propose: clusters of "same" records, and "review" pairs that no cluster holds already."""
+    dismissed = _not_duplicates()
+
+    def labelled_different(m: Match) -> bool:
+        return (m.left, m.right) in dismissed or (m.right, m.left) in dismissed
+
+    matches = [m for m in find_matches(records) if not labelled_different(m)]
+    # A labelled pair scores 0 for the clustering, so a third record cannot pull the two together.
+    labelled = [Match(left=a, right=b, score=0.0, decision="different", evidence=()) for a, b in dismissed]
+    clusters = cluster(records, matches=matches + labelled)
+    home = {rid: i for i, c in enumerate(clusters) if len(c) > 1 for rid in c}
+    by_cluster: dict[int, list[Match]] = {}
+    groups = []
+    for m in matches:
+        i, j = home.get(m.left), home.get(m.right)
+        if i is not None and i == j:
+            by_cluster.setdefault(i, []).append(m)
+        elif m.decision == "review":
+            groups.append({"ids": [int(m.left), int(m.right)], "decision": "review", "score": m.score,
+                           "pairs": [evidence_json(m)]})
+    for i, pairs in by_cluster.items():
+        groups.append({"ids": sorted(int(r) for r in clusters[i]), "decision": "same",
+                       "score": max(p.score for p in pairs), "pairs": [evidence_json(p) for p in pairs]})
+    return groups
+
+
+def persist_groups(groups: list[dict]) -> dict[str, int]:
+    """Write the scan's groups set-wise; idempotent (a second run with the same data changes nothing)."""
+    for group in groups:
+        group["signature"] = signature(group["ids"])
+    found = {g["signature"]: g for g in groups}
+    existing = {g.signature: g for g in DuplicateGroup.objects.filter(signature__in=list(found))}
+    with transaction.atomic():
+        stale = DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN).exclude(signature__in=list(found))
+        removed = stale.count()
+        stale.delete()
+        changed = []
+        for sig, group in found.items():
+            row = existing.get(sig)
+            if row is None or row.status != DuplicateGroup.Status.OPEN:
+                continue
+            score = round(group["score"], 4)
+            if row.score != score or row.decision != group["decision"] or row.pairs != group["pairs"]:
+                row.score, row.decision, row.pairs = score, group["decision"], group["pairs"]
+                changed.append(row)
+        DuplicateGroup.objects.bulk_update(changed, ["score", "decision", "pairs"], batch_size=1000)
+        new = [g for sig, g in found.items() if sig not in existing]
+        rows = DuplicateGroup.objects.bulk_create(
+            [DuplicateGroup(signature=g["signature"], decision=g["decision"], score=round(g["score"], 4),
+                            size=len(g["ids"]), pairs=g["pairs"]) for g in new], batch_size=1000)
+        if rows and rows[0].pk is None:  # backends that do not return keys from a bulk insert
+            ids = dict(DuplicateGroup.objects.filter(signature__in=[g["signature"] for g in new],
+                                                     status=DuplicateGroup.Status.OPEN)
+                       .values_list("signature", "pk"))
+            for row in rows:
+                row.pk = ids[row.signature]
+        DuplicateMember.objects.bulk_create(
+            [DuplicateMember(group_id=row.pk, customer_id=cid) for row, g in zip(rows, new, strict=True)
+             for cid in g["ids"]], batch_size=5000)
+    return {"groups": len(groups), "new": len(new), "updated": len(changed), "removed": removed,
+            "same": sum(1 for g in groups if g["decision"] == "same"),
+            "review": sum(1 for g in groups if g["decision"] == "review")}
+
+
+def duplicate_scan(*, today: dt.date | None = None) -> dict[str, int]:
+    """The whole database: read, match, cluster, persist. Returns counts for the job's run record."""
+    records = list(customer_records())
+    counts = persist_groups(find_groups(records))
+    return {"customers": len(records), **counts}
