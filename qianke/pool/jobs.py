@@ -32,7 +32,7 @@ from qianke.core.models import AuditLog
 from qianke.customers.choices import Status
 from qianke.customers.models import Customer
 from qianke.pool.models import OwnerChange, Pool, PoolEntry, PoolRule, PoolWarning
-from qianke.qualification.models import Qualification
+from qianke.qualification.models import Grade, Qualification
 
 T_ENTRY = PoolEntry._meta.db_table
 T_CUSTOMER = Customer._meta.db_table
@@ -76,13 +76,14 @@ def rule_groups(pool: Pool) -> list[tuple[str, list, int | None, int | None]]:
     """[(grade condition SQL, params, N, M)] covering every customer of the pool once."""
     rules = {r.grade: r for r in PoolRule.objects.filter(pool=pool)}
     groups = []
-    for grade, rule in sorted(rules.items()):
-        groups.append(("q.grade = %s", [grade], rule.no_follow_up_days, rule.not_converted_days))
+    # No qualification row means grade D (the qualification app's convention).
+    grade = f"COALESCE(q.grade, '{Grade.D.value}')"
+    for value, rule in sorted(rules.items()):
+        groups.append((f"{grade} = %s", [value], rule.no_follow_up_days, rule.not_converted_days))
     own = sorted(rules)
     if own:
         marks = ", ".join(["%s"] * len(own))
-        groups.append((f"(q.grade IS NULL OR q.grade NOT IN ({marks}))", own, pool.no_follow_up_days,
-                       pool.not_converted_days))
+        groups.append((f"{grade} NOT IN ({marks})", own, pool.no_follow_up_days, pool.not_converted_days))
     else:
         groups.append(("1 = 1", [], pool.no_follow_up_days, pool.not_converted_days))
     return groups
