@@ -1,0 +1,613 @@
+"""Writes of the dataio app: create, run and undo imports; record exports.
+
+The import's fast path is the demo generator's: rows become parameter lists written with
+executemany in batches (one transaction each, BATCH_SIZE rows), ids taken in blocks, codes from
+CodeSequence in blocks, search rows written beside the customers and, for large files, the
+full-text index rebuilt once at the end (customers.search.bulk_index_suspended).
+
+Kill-and-resume: each batch writes its records, its ledger rows (ImportedRow), its rejected rows and
+the job's checkpoint in one transaction. A killed run leaves whole batches; the next run continues
+after the checkpoint. In "atomic" mode everything is one transaction: a killed run leaves nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, ProtectedError, Q, RestrictedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qianke.accounts.models import Role, User
+from qianke.activities.models import Activity
+from qianke.core.audit import _source as _audit_source
+from qianke.core.audit import audit_record
+from qianke.core.codes import allocate_codes
+from qianke.core.demo import _Table
+from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from qianke.core.models import AuditLog
+from qianke.customers import search
+from qianke.customers.models import Contact, Customer, CustomerSearch, StatusChange, Tag
+from qianke.customers.services import (
+    CODE_PREFIX,
+    assignable_owners,
+    customer_search_document,
+    customer_search_sync,
+)
+from qianke.dataio import reader
+from qianke.dataio.mapping import resolve_mapping
+from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
+from qianke.dataio.rows import PreparedRow, RowError, RowPreparer
+
+BATCH_SIZE = 2_000
+# From this many rows the full-text index is rebuilt once after the load (see module docstring).
+BULK_INDEX_FROM = 50_000
+# A running import whose worker has not written a batch for this long is taken over.
+STALE_AFTER = dt.timedelta(minutes=10)
+IMPORTING_ROLES = frozenset({Role.ADMIN, Role.INFO, Role.GM, Role.MANAGER, Role.SALES})
+Status = ImportJob.Status
+Mode = ImportJob.Mode
+
+ProgressFn = Callable[[int, int], None]
+
+
+def import_dir() -> Path:
+    path = Path(settings.QIANKE_HOME) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def may_import(user: User) -> bool:
+    """Administrators, specialists, the GM and managers import for others; reps import for themselves."""
+    return bool(user and user.is_authenticated and (user.role in IMPORTING_ROLES or user.is_superuser))
+
+
+def may_import_for_others(user: User) -> bool:
+    return user.sees_all_customers or user.role == Role.MANAGER
+
+
+def _require_importer(actor: User) -> None:
+    if not may_import(actor):
+        raise PermissionDenied(_("You may not import customers."))
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating an import
+# ---------------------------------------------------------------------------------------------
+
+
+def _resolve_owner(actor: User, owner: User | str | None) -> User | None:
+    if owner in (None, ""):
+        return None
+    if isinstance(owner, str):
+        users = assignable_owners(actor)
+        found = users.filter(username=owner).first() or users.filter(full_name=owner).order_by("id").first()
+    else:
+        found = assignable_owners(actor).filter(pk=owner.pk).first()
+    if found is None:
+        raise ValidationFailed({"owner": [_("There is no user “%(name)s” you may make the owner.")
+                                          % {"name": owner}]})
+    return found
+
+
+def _check_pool(actor: User, pool_name: str) -> None:
+    if not pool_name:
+        return
+    if not may_import_for_others(actor):
+        raise PermissionDenied(_("Only managers, specialists and administrators import into a public pool."))
+    from qianke.pool.selectors import pool_get_by_name
+
+    try:
+        pool = pool_get_by_name(pool_name)
+    except NotFound:
+        pool = None
+    if pool is None:
+        raise ValidationFailed({"pool": [_("There is no public pool “%(name)s”.") % {"name": pool_name}]})
+
+
+def import_create(
+    *, actor: User, path: Path, file_name: str, mapping: dict[str, str] | None = None, mode: str = Mode.PARTIAL,
+    sheet: str = "", owner: User | str | None = None, pool_name: str = "", copy: bool = True,
+) -> ImportJob:
+    """Check the file, the mapping and the options and record a queued import.
+
+    `mapping` holds the user's overrides of the detected mapping ({field: column}; "" unmaps).
+    The file is copied under QIANKE_HOME/imports (moved when copy=False).
+    """
+    _require_importer(actor)
+    if mode not in Mode.values:
+        raise ValidationFailed({"mode": [_("Choose one of: %(options)s.") % {"options": ", ".join(Mode.values)}]})
+    if owner not in (None, "", actor, actor.username) and not may_import_for_others(actor):
+        raise PermissionDenied(_("Sales reps import customers for themselves only."))
+    owner_user = _resolve_owner(actor, owner)
+    if pool_name and owner_user is not None:
+        raise ValidationFailed({"pool": [_("Customers go either to an owner or into a public pool, not both.")]})
+    _check_pool(actor, pool_name)
+    table = reader.open_table(Path(path), sheet=sheet)
+    resolved = resolve_mapping(table.headers, mapping)
+    digest = reader.sha256_of(Path(path))
+    stored = import_dir() / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:10]}"
+    if copy:
+        shutil.copyfile(path, stored)
+    else:
+        shutil.move(str(path), stored)
+    return ImportJob.objects.create(
+        actor=actor, file_name=Path(file_name).name[:255], file_path=str(stored), file_sha256=digest,
+        sheet=sheet, mapping=resolved, mode=mode, owner=owner_user, pool_name=pool_name,
+        total_rows=table.total, status=Status.QUEUED,
+    )
+
+
+def import_find_resumable(*, actor: User, path: Path, sheet: str = "") -> ImportJob | None:
+    """An unfinished import of the same file (same content) by the same user: the one to continue."""
+    digest = reader.sha256_of(Path(path))
+    return (ImportJob.objects.filter(actor=actor, file_sha256=digest, sheet=sheet,
+                                     status__in=(Status.QUEUED, Status.RUNNING))
+            .order_by("-id").first())
+
+
+# ---------------------------------------------------------------------------------------------
+# Running an import
+# ---------------------------------------------------------------------------------------------
+
+
+class _Tables:
+    def __init__(self) -> None:
+        vendor = connection.vendor
+        self.customer = _Table(Customer, vendor)
+        self.contact = _Table(Contact, vendor)
+        self.activity = _Table(Activity, vendor)
+        self.search = _Table(CustomerSearch, vendor)
+        self.status = _Table(StatusChange, vendor)
+        self.ledger = _Table(ImportedRow, vendor)
+        self.rejection = _Table(ImportRejection, vendor)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _batches(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    while True:
+        batch = list(itertools.islice(rows, size))
+        if not batch:
+            return
+        yield batch
+
+
+def _progress_path(job: ImportJob) -> Path:
+    return import_dir() / f"{job.pk}.progress"
+
+
+def _write_progress(job: ImportJob, read: int, total: int | None) -> None:
+    """Progress beside the database: an atomic import's counts are invisible until it commits."""
+    path = _progress_path(job)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{read} {total or 0}")
+    os.replace(tmp, path)
+
+
+def read_progress(job: ImportJob) -> int | None:
+    try:
+        return int(_progress_path(job).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _utc(value):
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC)
+    return value
+
+
+def _search_row(customer: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = customer_search_document(
+        SimpleNamespace(**{k: customer.get(k, "") for k in ("name", "short_name", "phone", "mobile", "fax",
+                                                             "email", "code")}),
+        [SimpleNamespace(**{k: c.get(k, "") for k in ("name", "phone", "mobile", "email")}) for c in contacts],
+    )
+    return {"customer_id": customer["id"], "names": doc.names, "pinyin": doc.pinyin, "digits": doc.digits,
+            "other": doc.other}
+
+
+def _set_tags(pairs: list[tuple[int, list[str]]]) -> None:
+    names = sorted({n for _id, tags in pairs for n in tags})
+    if not names:
+        return
+    Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+    through = Customer.tags.through
+    through.objects.bulk_create([through(customer_id=cid, tag_id=ids[n]) for cid, tags in pairs for n in tags])
+
+
+class _Run:
+    def __init__(self, job: ImportJob, actor: User, preparer: RowPreparer, tables: _Tables) -> None:
+        self.job = job
+        self.actor = actor
+        self.preparer = preparer
+        self.tables = tables
+        self.stop_writing = False  # atomic mode after the first rejected row: validate only
+        self.rejections: list[dict[str, Any]] = []  # atomic mode: kept until the rollback
+        self.counts = {"read": 0, "customers": 0, "contacts": 0, "activities": 0, "rejected": 0}
+        self.customer_ids: list[int] = []  # for the pool, per batch
+
+    def batch(self, rows: list[tuple[int, list[str]]]) -> None:
+        prepared: list[PreparedRow] = []
+        rejected: list[dict[str, Any]] = []
+        for number, cells in rows:
+            try:
+                prepared.append(self.preparer.prepare(number, cells))
+            except RowError as exc:
+                rejected.append({"row_number": number, "values": cells, "errors": exc.errors})
+        self._resolve_codes(prepared, rejected)
+        atomic = self.job.mode == Mode.ATOMIC
+        if atomic and rejected:
+            self.stop_writing = True
+        counts = {"customers": 0, "contacts": 0, "activities": 0}
+        with transaction.atomic():
+            if not self.stop_writing:
+                counts = self._write(prepared)
+            if atomic:
+                self.rejections += rejected
+            elif rejected:
+                self._insert(self.tables.rejection, [{**r, "job_id": self.job.pk} for r in rejected])
+            if not atomic:
+                ImportJob.objects.filter(pk=self.job.pk).update(
+                    checkpoint=rows[-1][0], read_rows=F("read_rows") + len(rows),
+                    created_customers=F("created_customers") + counts["customers"],
+                    created_contacts=F("created_contacts") + counts["contacts"],
+                    created_activities=F("created_activities") + counts["activities"],
+                    rejected_rows=F("rejected_rows") + len(rejected), heartbeat_at=timezone.now())
+        self.counts["read"] += len(rows)
+        self.counts["rejected"] += len(rejected)
+        for key, value in counts.items():
+            self.counts[key] += value
+
+    def _resolve_codes(self, prepared: list[PreparedRow], rejected: list[dict[str, Any]]) -> None:
+        codes = {r.code for r in prepared if r.code}
+        if not codes:
+            return
+        found = dict(Customer.objects.visible_to(self.actor).filter(code__in=codes).values_list("code", "id"))
+        header = self.preparer.header("code")
+        for row in [r for r in prepared if r.code]:
+            row.customer_id = found.get(row.code)
+            if row.customer_id is None:
+                prepared.remove(row)
+                rejected.append({"row_number": row.number, "values": row.cells,
+                                 "errors": {header: [_("There is no customer with the code %(code)s that you "
+                                                       "may see.") % {"code": row.code}]}})
+            elif row.contact is None and row.activity is None:
+                prepared.remove(row)
+                rejected.append({"row_number": row.number, "values": row.cells,
+                                 "errors": {header: [_("The row names an existing customer but holds no contact "
+                                                       "or follow-up to add.")]}})
+        rejected.sort(key=lambda r: r["row_number"])
+
+    def _insert(self, table: _Table, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        with connection.cursor() as cursor:
+            first = table.new_ids(cursor, len(rows))
+            for offset, row in enumerate(rows):
+                row["id"] = first + offset
+            cursor.executemany(table.sql, [table.row(r) for r in rows])
+        return first
+
+    def _write(self, prepared: list[PreparedRow]) -> dict[str, int]:
+        t = self.tables
+        new = [r for r in prepared if r.customer is not None]
+        codes = allocate_codes(prefix=CODE_PREFIX, count=len(new)) if new else []
+        customers = []
+        for row, code in zip(new, codes, strict=True):
+            row.customer["code"] = code
+            customers.append(row.customer)
+        self._insert(t.customer, customers)
+        for row in new:
+            row.customer_id = row.customer["id"]
+        existing_ids = {r.customer_id for r in prepared if r.customer is None}
+        with_primary = set(Contact.objects.filter(customer_id__in=existing_ids, is_primary=True,
+                                                  archived_at__isnull=True).values_list("customer_id", flat=True)) \
+            if existing_ids else set()
+        contacts = []
+        for row in prepared:
+            if row.contact is not None:
+                row.contact["customer_id"] = row.customer_id
+                if row.customer_id in with_primary:
+                    row.contact["is_primary"] = False
+                with_primary.add(row.customer_id)
+                contacts.append(row.contact)
+        self._insert(t.contact, contacts)
+        activities = []
+        for row in prepared:
+            if row.activity is not None:
+                a = {k: _utc(v) for k, v in row.activity.items()}
+                a["customer_id"] = row.customer_id
+                a["contact_id"] = row.contact["id"] if row.contact is not None else None
+                row.activity = a
+                activities.append(a)
+        self._insert(t.activity, activities)
+        self._write_search(new)
+        self._insert(t.status, [{"customer_id": r.customer["id"], "from_status": "", "to_status": r.customer["status"],
+                                 "at": r.customer["created_at"], "actor_id": self.actor.pk, "reason": "",
+                                 "competitor": "", "trigger": StatusChange.Trigger.CREATE} for r in new])
+        _set_tags([(r.customer["id"], r.tags) for r in new if r.tags])
+        self._insert(t.ledger, [{
+            "job_id": self.job.pk, "row_number": r.number, "customer_id": r.customer_id,
+            "customer_created": r.customer is not None,
+            "contact_id": r.contact["id"] if r.contact is not None else None,
+            "activity_id": r.activity["id"] if r.activity is not None else None,
+        } for r in prepared])
+        if existing_ids:
+            customer_search_sync(customer_ids=existing_ids)
+        ids = [r.customer["id"] for r in new]
+        if self.job.pool_name and ids:
+            from qianke.pool.selectors import pool_get_by_name
+            from qianke.pool.services import pool_add_customers
+
+            pool_add_customers(actor=self.actor, pool=pool_get_by_name(self.job.pool_name), customer_ids=ids)
+        return {"customers": len(new), "contacts": len(contacts), "activities": len(activities)}
+
+    def _write_search(self, new: list[PreparedRow]) -> int:
+        return self._write_plain(self.tables.search, [
+            _search_row(r.customer, [r.contact] if r.contact else []) for r in new])
+
+    def _write_plain(self, table: _Table, rows: list[dict[str, Any]]) -> int:
+        """Rows whose primary key is given (the search table is keyed by customer)."""
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(table.sql, [table.row(r) for r in rows])
+        return len(rows)
+
+
+def _search_index_intact() -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = ANY(%s)",
+                           [[f"customers_customersearch_tsv_{c}_gin" for c in search.PG_COLUMNS]])
+            return cursor.fetchone()[0] == len(search.PG_COLUMNS)
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                       "AND tbl_name = 'customers_customersearch'")
+        return cursor.fetchone()[0] == 3
+
+
+def _repair_search_index() -> None:
+    """A large import killed while the index was suspended left it without triggers or GIN indexes."""
+    if _search_index_intact():
+        return
+    with search.bulk_index_suspended():
+        pass
+
+
+def _claim(job_id: int) -> ImportJob | None:
+    """Queued → running, or take over a running import whose worker stopped (no batch for STALE_AFTER)."""
+    now = timezone.now()
+    won = ImportJob.objects.filter(
+        Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        | Q(status=Status.RUNNING, heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER),
+        pk=job_id,
+    ).update(status=Status.RUNNING, started_at=now, heartbeat_at=now)
+    return ImportJob.objects.select_related("actor", "owner").get(pk=job_id) if won else None
+
+
+def import_run(*, job_id: int, progress: ProgressFn | None = None, batch_size: int = BATCH_SIZE,
+               resume: bool = False) -> ImportJob:
+    """Run (or continue) the import. `resume`: take over a running import at once (the CLI re-run of a
+    killed `qianke import`); the worker takes over only imports whose heartbeat is stale."""
+    if resume:
+        ImportJob.objects.filter(pk=job_id, status=Status.RUNNING).update(status=Status.QUEUED)
+    job = _claim(job_id)
+    if job is None:
+        raise Conflict(_("This import is already running or has finished."))
+    actor = job.actor
+    try:
+        table = reader.open_table(Path(job.file_path), sheet=job.sheet, count=job.total_rows is None)
+        if job.total_rows is None:
+            job.total_rows = table.total
+            job.save(update_fields=["total_rows"])
+        preparer = RowPreparer(actor=actor, headers=table.headers, mapping=job.mapping, owner=job.owner,
+                               unowned=bool(job.pool_name))
+    except ValidationFailed as exc:
+        return _finish_failed(job, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items()))
+    _repair_search_index()
+    run = _Run(job, actor, preparer, _Tables())
+    total = job.total_rows or 0
+    atomic = job.mode == Mode.ATOMIC
+    start_after = 0 if atomic else job.checkpoint
+    if atomic:
+        # A killed atomic run left nothing; begin again.
+        ImportJob.objects.filter(pk=job.pk).update(checkpoint=0, read_rows=0, created_customers=0,
+                                                   created_contacts=0, created_activities=0, rejected_rows=0)
+        ImportRejection.objects.filter(job=job).delete()
+    done_before = job.read_rows if not atomic else 0
+    rows = ((n, cells) for n, cells in table.rows if n > start_after)
+    suspend = total - done_before >= BULK_INDEX_FROM
+    try:
+        with contextlib.ExitStack() as stack:
+            if atomic:
+                stack.enter_context(transaction.atomic())
+            if suspend:
+                stack.enter_context(search.bulk_index_suspended())
+            for batch in _batches(rows, batch_size):
+                run.batch(batch)
+                read = done_before + run.counts["read"]
+                _write_progress(job, read, total)
+                if progress:
+                    progress(read, total)
+            if atomic and run.rejections:
+                raise _Rollback
+    except _Rollback:
+        with transaction.atomic():
+            _write_rejections(run, job)
+            ImportJob.objects.filter(pk=job.pk).update(read_rows=run.counts["read"],
+                                                       rejected_rows=len(run.rejections))
+        job.refresh_from_db()
+        return _finish_failed(job, _("%(n)d rows were rejected, so nothing was imported (all or nothing).")
+                              % {"n": len(run.rejections)})
+    except (DatabaseError, OSError) as exc:
+        job.refresh_from_db()
+        return _finish_failed(job, str(exc)[:2000])
+    with transaction.atomic():
+        if atomic:
+            ImportJob.objects.filter(pk=job.pk).update(
+                read_rows=run.counts["read"], created_customers=run.counts["customers"],
+                created_contacts=run.counts["contacts"], created_activities=run.counts["activities"])
+        job.refresh_from_db()
+        job.status = Status.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        audit_record(actor=actor, action=AuditLog.Action.IMPORT, instance=job, changes=_job_counts(job))
+    _progress_path(job).unlink(missing_ok=True)
+    if total >= 100_000:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else
+                           "ANALYZE customers_customer, customers_customersearch")
+    return job
+
+
+def _write_rejections(run: _Run, job: ImportJob) -> None:
+    rows = [{**r, "job_id": job.pk} for r in run.rejections]
+    for start in range(0, len(rows), BATCH_SIZE):
+        run._insert(run.tables.rejection, rows[start:start + BATCH_SIZE])
+
+
+def _job_counts(job: ImportJob) -> dict[str, list[Any]]:
+    return {"file": [None, job.file_name], "mode": [None, job.mode], "read": [None, job.read_rows],
+            "customers": [None, job.created_customers], "contacts": [None, job.created_contacts],
+            "follow_ups": [None, job.created_activities], "rejected": [None, job.rejected_rows]}
+
+
+def _finish_failed(job: ImportJob, error: str) -> ImportJob:
+    job.status = Status.FAILED
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    audit_record(actor=job.actor, action=AuditLog.Action.IMPORT, instance=job,
+                 changes={**_job_counts(job), "error": [None, error[:500]]})
+    _progress_path(job).unlink(missing_ok=True)
+    return job
+
+
+def imports_run_queued(*, today: dt.date) -> dict[str, int]:
+    """The worker's job: run every queued import (and take over stalled ones), oldest first."""
+    stale = timezone.now() - STALE_AFTER
+    ids = list(ImportJob.objects.filter(Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=stale))
+               .order_by("id").values_list("id", flat=True)[:100])
+    counts = {"imports": 0, "customers": 0, "rejected": 0}
+    for job_id in ids:
+        try:
+            job = import_run(job_id=job_id)
+        except Conflict:  # another worker has it
+            continue
+        counts["imports"] += 1
+        counts["customers"] += job.created_customers
+        counts["rejected"] += job.rejected_rows
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Undo
+# ---------------------------------------------------------------------------------------------
+
+
+def _may_manage(actor: User, job: ImportJob) -> bool:
+    return job.actor_id == actor.pk or actor.is_admin or actor.role == Role.INFO
+
+
+def import_undo(*, actor: User, job_id: int) -> ImportJob:
+    """Remove everything the import created, while nobody has changed it since."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or not _may_manage(actor, job):
+            raise NotFound(_("Import not found."))
+        if job.status != Status.DONE:
+            raise Conflict(_("Only a finished import can be undone."))
+        ledger = ImportedRow.objects.filter(job=job)
+        customer_ids = ledger.filter(customer_created=True).values("customer_id")
+        contact_ids = ledger.filter(contact_id__isnull=False).values("contact_id")
+        activity_ids = ledger.filter(activity_id__isnull=False).values("activity_id")
+        since = job.finished_at
+        touched_customers = ledger.values("customer_id")
+        changed = (
+            Customer.objects.filter(pk__in=customer_ids, updated_at__gt=since).exists()
+            or Contact.objects.filter(pk__in=contact_ids, updated_at__gt=since).exists()
+            or Activity.objects.filter(pk__in=activity_ids, updated_at__gt=since).exists()
+            or AuditLog.objects.filter(customer_id__in=touched_customers, created_at__gt=since).exists()
+        )
+        if changed:
+            raise Conflict(_("Records of this import have been changed since it ran, so it can no longer be "
+                             "undone as a whole."))
+        try:
+            Activity.objects.filter(pk__in=activity_ids).delete()
+            Contact.objects.filter(pk__in=contact_ids).delete()
+            deleted_customers = Customer.objects.filter(pk__in=customer_ids).count()
+            Customer.objects.filter(pk__in=customer_ids).delete()
+        except (ProtectedError, RestrictedError):
+            raise Conflict(_("Other records now refer to customers of this import, so it cannot be undone.")) \
+                from None
+        existing = list(ledger.filter(customer_created=False).values_list("customer_id", flat=True).distinct())
+        if existing:
+            customer_search_sync(customer_ids=existing)
+        job.status = Status.UNDONE
+        job.undone_at = timezone.now()
+        job.undone_by = actor
+        job.save(update_fields=["status", "undone_at", "undone_by"])
+        audit_record(actor=actor, action=AuditLog.Action.UNDO, instance=job,
+                     changes={"status": [Status.DONE, Status.UNDONE], "customers_removed": [None, deleted_customers]})
+    return job
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------------------------
+
+
+def export_record(*, actor: User, filters: dict[str, Any], rows: int, file_format: str) -> AuditLog:
+    """The audit row of an export: who exported how many customers with which filters, as what."""
+    return AuditLog.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None, action=AuditLog.Action.EXPORT,
+        object_type="customer", object_id=0, object_repr=_("Customer list (%(format)s)") % {"format": file_format},
+        changes={"filters": [None, filters], "rows": [None, rows], "format": [None, file_format]},
+        source=_audit_source.get(),
+    )
+
+
+class ExportResult:
+    def __init__(self, *, filename: str, content_type: str, body: Any, rows: int) -> None:
+        self.filename = filename
+        self.content_type = content_type
+        self.body = body  # an iterator of bytes (CSV) or an open file (XLSX)
+        self.rows = rows
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def customer_export(*, actor: User, filters: Any, file_format: str) -> ExportResult:
+    """The filtered, visible customer list as CSV (streamed) or XLSX; audited with the row count."""
+    from qianke.dataio import export
+
+    if file_format not in ("csv", "xlsx"):
+        raise ValidationFailed({"format": [_("Choose one of: %(options)s.") % {"options": "csv, xlsx"}]})
+    qs = export.export_queryset(user=actor, filters=filters)
+    rows = qs.order_by().count()
+    export_record(actor=actor, filters=export.filters_dict(filters), rows=rows, file_format=file_format)
+    cols = export.columns()
+    headers = [label for _key, label in cols]
+    counter = export.Counter()
+    stem = export.file_stem()
+    if file_format == "csv":
+        body: Any = export.csv_stream(export.iter_rows(qs, cols), headers, counter)
+        return ExportResult(filename=f"{stem}.csv", content_type="text/csv; charset=utf-8", body=body, rows=rows)
+    body = export.xlsx_file(export.iter_rows(qs, cols), headers, counter, sheet_title=_("Customers"))
+    return ExportResult(filename=f"{stem}.xlsx", content_type=XLSX_TYPE, body=body, rows=rows)

@@ -1,0 +1,191 @@
+"""Importing: validation, modes, encodings, XLSX, existing customers, owners, undo and audit."""
+
+import pytest
+from django.utils import translation
+
+from qianke.activities.models import Activity
+from qianke.core.errors import Conflict, PermissionDenied, ValidationFailed
+from qianke.core.models import AuditLog
+from qianke.customers.models import Contact, Customer, CustomerSearch, StatusChange
+from qianke.customers.services import customer_update
+from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
+from qianke.dataio.services import import_create, import_run, import_undo
+
+HEADER = ["客户名称", "手机", "电话", "行业", "省份", "城市", "联系人", "职务", "邮箱", "跟进日期", "跟进内容", "标签"]
+GOOD = [
+    ["北京华信科技有限公司", "138 1234 5678", "010-62345678", "制造业", "北京市", "北京市", "张伟", "采购经理",
+     "Zhang@Example.com", "2026-10-08", "电话沟通需求", "展会,重点"],
+    ["上海宏达物流有限公司", "+86 139-0000-1111", "", "logistics", "上海市", "上海市", "", "", "", "", "", ""],
+]
+BAD = ["", "12345", "", "不存在的行业", "", "", "", "", "not-an-email", "", "", ""]
+
+
+def _import(actor, path, **kwargs):
+    job = import_create(actor=actor, path=path, file_name=path.name, **kwargs)
+    return import_run(job_id=job.pk)
+
+
+@pytest.mark.django_db
+def test_partial_mode_imports_valid_rows_normalised_and_rejects_the_rest_per_column(org, write_csv):
+    path = write_csv([HEADER, GOOD[0], BAD, GOOD[1]])
+    with translation.override("zh-hans"):
+        job = _import(org.info, path, mode="partial")
+    assert job.status == ImportJob.Status.DONE
+    assert (job.read_rows, job.created_customers, job.created_contacts, job.created_activities,
+            job.rejected_rows) == (3, 2, 1, 1, 1)
+    huaxin = Customer.objects.get(name="北京华信科技有限公司")
+    assert huaxin.mobile_norm == "13812345678" and huaxin.mobile == "138 1234 5678"
+    assert huaxin.name_norm == "北京华信科技"
+    assert huaxin.industry == "manufacturing"
+    assert huaxin.owner == org.info and huaxin.code.startswith("KH")
+    assert sorted(huaxin.tags.values_list("name", flat=True)) == ["展会", "重点"]
+    assert Customer.objects.get(name="上海宏达物流有限公司").mobile_norm == "13900001111"
+    contact = Contact.objects.get(customer=huaxin)
+    assert contact.name == "张伟" and contact.is_primary and contact.title == "采购经理"
+    assert huaxin.email == "Zhang@Example.com"
+    activity = Activity.objects.get(customer=huaxin)
+    assert activity.contact == contact and activity.content == "电话沟通需求"
+    assert activity.occurred_at.date().isoformat() == "2026-10-08"
+    # Searchable and with a lifecycle start, like customers created in the form.
+    assert CustomerSearch.objects.filter(customer=huaxin).exists()
+    assert StatusChange.objects.filter(customer=huaxin, to_status="potential").count() == 1
+    rejection = ImportRejection.objects.get(job=job)
+    assert rejection.row_number == 3
+    assert set(rejection.errors) == {"客户名称", "手机", "行业", "邮箱"}
+    assert "手机号码" in rejection.errors["手机"][0]
+    assert ImportedRow.objects.filter(job=job).count() == 2
+
+
+@pytest.mark.django_db
+def test_atomic_mode_with_a_bad_row_imports_nothing_and_reports_the_row(org, write_csv):
+    path = write_csv([HEADER, GOOD[0], GOOD[1], BAD])
+    job = _import(org.info, path, mode="atomic")
+    assert job.status == ImportJob.Status.FAILED
+    assert job.created_customers == 0 and job.rejected_rows == 1
+    assert not Customer.objects.exists() and not Contact.objects.exists() and not ImportedRow.objects.exists()
+    assert ImportRejection.objects.get(job=job).row_number == 4
+
+
+@pytest.mark.django_db
+def test_atomic_mode_with_valid_rows_imports_them_all(org, write_csv):
+    job = _import(org.info, write_csv([HEADER, *GOOD]), mode="atomic")
+    assert job.status == ImportJob.Status.DONE
+    assert job.created_customers == 2 and Customer.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_gbk_csv_from_chinese_excel_is_read(org, write_csv):
+    path = write_csv([["公司名称", "手机号码", "地址"], ["广州市天河电子有限公司", "13500001111", "天河路1号"]],
+                     encoding="gbk")
+    job = _import(org.info, path)
+    assert job.created_customers == 1
+    assert Customer.objects.get().address == "天河路1号"
+
+
+@pytest.mark.django_db
+def test_tab_separated_utf8_without_bom(org, write_csv):
+    path = write_csv([["name", "mobile"], ["Acme 深圳有限公司", "13700002222"]], encoding="utf-8", delimiter="\t")
+    assert _import(org.info, path).created_customers == 1
+
+
+@pytest.mark.django_db
+def test_xlsx_chosen_sheet_with_numeric_phones_and_custom_fields(org, write_xlsx, budget_field):
+    path = write_xlsx({"说明": [["这一页不是数据"]],
+                       "客户": [["客户名称", "手机", "测试预算（万元）"], ["杭州西湖软件有限公司", 13812340000, 50]]})
+    job = _import(org.info, path, sheet="客户")
+    assert job.created_customers == 1, ImportRejection.objects.values_list("errors", flat=True)
+    customer = Customer.objects.get()
+    assert customer.mobile_norm == "13812340000" and customer.custom == {"budget_test": 50}
+    with pytest.raises(ValidationFailed) as exc:
+        import_create(actor=org.info, path=path, file_name="x.xlsx", sheet="没有")
+    assert "sheet" in exc.value.fields
+
+
+@pytest.mark.django_db
+def test_custom_field_values_are_validated_like_the_form(org, write_csv, budget_field):
+    job = _import(org.info, write_csv([["客户名称", "测试预算"], ["甲公司", "-5"], ["乙公司", "很多"]]))
+    assert job.created_customers == 0 and job.rejected_rows == 2
+    errors = list(ImportRejection.objects.filter(job=job).values_list("errors", flat=True))
+    assert all(list(e) == ["测试预算"] for e in errors)
+
+
+@pytest.mark.django_db
+def test_rows_with_a_customer_code_add_contacts_to_that_existing_customer(org, make_customer, write_csv):
+    existing = make_customer(org.rep, "已有客户有限公司")
+    path = write_csv([["客户编号", "联系人", "联系人手机"], [existing.code, "李娜", "13600003333"],
+                      ["KH209901999999", "王芳", ""], [existing.code, "", ""]])
+    job = _import(org.rep, path)
+    assert job.created_customers == 0 and job.created_contacts == 1 and job.rejected_rows == 2
+    assert Contact.objects.get(customer=existing).mobile_norm == "13600003333"
+    assert "3333" in CustomerSearch.objects.get(customer=existing).digits.split()
+
+
+@pytest.mark.django_db
+def test_a_rep_cannot_add_to_a_customer_of_someone_else(org, make_customer, write_csv):
+    other = make_customer(org.rep_north, "北方客户有限公司")
+    job = _import(org.rep, write_csv([["客户编号", "联系人"], [other.code, "李娜"]]))
+    assert job.rejected_rows == 1 and not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_owner_column_and_owner_option_follow_who_may_assign(org, write_csv):
+    path = write_csv([["客户名称", "业务员"], ["甲有限公司", "rep_east2"], ["乙有限公司", "rep_north"],
+                      ["丙有限公司", ""]])
+    job = _import(org.manager, path, owner="rep_east")
+    assert job.created_customers == 2 and job.rejected_rows == 1  # rep_north is not in the manager's team
+    assert Customer.objects.get(name="甲有限公司").owner == org.rep2
+    assert Customer.objects.get(name="丙有限公司").owner == org.rep
+    assert Customer.objects.get(name="丙有限公司").team == org.east
+
+
+@pytest.mark.django_db
+def test_reps_import_for_themselves_only_and_service_staff_not_at_all(org, write_csv):
+    path = write_csv([["客户名称"], ["甲有限公司"]])
+    with pytest.raises(PermissionDenied):
+        import_create(actor=org.rep, path=path, file_name="a.csv", owner="rep_east2")
+    with pytest.raises(PermissionDenied):
+        import_create(actor=org.service, path=path, file_name="a.csv")
+    job = _import(org.rep, path)
+    assert Customer.objects.get().owner == org.rep and job.created_customers == 1
+
+
+@pytest.mark.django_db
+def test_import_and_undo_are_audited_and_undo_removes_everything_created(org, write_csv):
+    job = _import(org.info, write_csv([HEADER, *GOOD]))
+    audit = AuditLog.objects.get(action=AuditLog.Action.IMPORT, object_id=job.pk)
+    assert audit.actor == org.info and audit.changes["customers"] == [None, 2]
+    job = import_undo(actor=org.info, job_id=job.pk)
+    assert job.status == ImportJob.Status.UNDONE
+    assert not Customer.objects.exists() and not Contact.objects.exists() and not Activity.objects.exists()
+    assert not CustomerSearch.objects.exists()
+    assert AuditLog.objects.filter(action=AuditLog.Action.UNDO, object_id=job.pk, actor=org.info).exists()
+    with pytest.raises(Conflict):
+        import_undo(actor=org.info, job_id=job.pk)
+
+
+@pytest.mark.django_db
+def test_undo_is_refused_once_an_imported_customer_was_edited(org, write_csv):
+    job = _import(org.info, write_csv([HEADER, *GOOD]))
+    customer = Customer.objects.get(name="上海宏达物流有限公司")
+    customer_update(actor=org.info, customer_id=customer.pk, data={"notes": "已电话确认"})
+    with pytest.raises(Conflict):
+        import_undo(actor=org.info, job_id=job.pk)
+    assert Customer.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_undo_by_another_rep_is_not_found(org, write_csv):
+    from qianke.core.errors import NotFound
+
+    job = _import(org.rep, write_csv([["客户名称"], ["甲有限公司"]]))
+    with pytest.raises(NotFound):
+        import_undo(actor=org.rep2, job_id=job.pk)
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_csv_or_xlsx_text_is_refused(org, tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is no workbook")
+    with pytest.raises(ValidationFailed) as exc:
+        import_create(actor=org.info, path=path, file_name="broken.xlsx")
+    assert "file" in exc.value.fields
