@@ -391,7 +391,9 @@ class ParsedAddress:
     @property
     def locality(self) -> str:
         """City-level place for comparing two addresses (the province for 北京, 上海, 天津, 重庆)."""
-        return self.city or self.province
+        if self.city:
+            return self.city
+        return self.province if self.code[:2] in _MUNICIPALITIES else ""
 
 
 _MUNICIPALITIES = {"11", "12", "31", "50"}
@@ -402,11 +404,12 @@ def _province_of(div: Division) -> str:
     return div.code[:2]
 
 
-def parse_address(text: str | None) -> ParsedAddress:
+def parse_address(text: str | None, *, short_districts: bool = True) -> ParsedAddress:
     """Province, city and district read off the start of a free-text address.
 
     广东省深圳市南山区科技园 → 广东省 / 深圳市 / 南山区 / 科技园; 深圳南山区… works too (the province is
-    inferred from the city). Unknown places give empty parts; nothing raises.
+    inferred from the city). Unknown places give empty parts; nothing raises. With short_districts
+    False a district written without 区/县 counts only after its city (泽州教育 is not 泽州县).
     """
     by_code, by_name = _divisions()
     rest = searchable(to_simplified(text or ""))
@@ -418,7 +421,7 @@ def parse_address(text: str | None) -> ParsedAddress:
             candidates = by_name.get(rest[:size])
             if not candidates:
                 continue
-            match = _pick_division(candidates, found)
+            match = _pick_division(candidates, found, rest[:size] if not short_districts else "")
             if match is not None:
                 length = size
                 break
@@ -448,10 +451,12 @@ def parse_address(text: str | None) -> ParsedAddress:
     )
 
 
-def _pick_division(candidates: list[Division], found: dict[str, Division]) -> Division | None:
+def _pick_division(candidates: list[Division], found: dict[str, Division], written: str = "") -> Division | None:
     """The candidate consistent with what was already found (a district inside the city found)."""
     for candidate in candidates:
         if candidate.level in found:
+            continue
+        if written and candidate.level == "district" and written != candidate.name and "city" not in found:
             continue
         if "province" in found and not candidate.code.startswith(found["province"].code[:2]):
             continue
@@ -515,7 +520,8 @@ def parse_company_name(name: str) -> CompanyName:
     if match := _BRANCH.match(text):
         branch = match.group("place")
         text = match.group("head")
-        regions.extend(region_names(branch))
+        # A branch is located where the branch is, not where its head office's name says.
+        regions = list(region_names(branch))
     elif match := _BRANCH_BARE.match(text):
         # 华为上海分公司: the branch is the place name at the end of what precedes the branch word.
         head = match.group("head")
@@ -523,7 +529,7 @@ def parse_company_name(name: str) -> CompanyName:
             places = region_names(head[-size:])
             if places:
                 branch, text = head[-size:], head[:-size]
-                regions.extend(places)
+                regions = list(places)
                 break
     legal_forms: list[str] = []
     stripped = True
@@ -536,9 +542,10 @@ def parse_company_name(name: str) -> CompanyName:
                 stripped = True
                 break
     # Leading places: 北京华为技术 / 广东省深圳市华为 → core 华为技术 / 华为, keeping at least two characters.
-    parsed = parse_address(text)
+    parsed = parse_address(text, short_districts=False)
     if parsed.code and len(parsed.rest) >= 2:
-        regions.extend(p for p in (parsed.province, parsed.city, parsed.district) if p)
+        if not branch:
+            regions.extend(p for p in (parsed.province, parsed.city, parsed.district) if p)
         text = parsed.rest
     return CompanyName(
         core=text,

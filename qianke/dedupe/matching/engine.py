@@ -164,6 +164,22 @@ class Cluster(list):
     score: float = 1.0
 
 
+def _conflicting(left: list[str], right: list[str], pair: Callable[[str, str], Match]) -> bool:
+    """True if joining would put together two records that plainly differ.
+
+    A pair across the groups that scores below LINK_FLOOR and has a conflict (another city, branch,
+    credit code or ID) forbids the join; so do cross pairs that on average fall below the review band.
+    """
+    scores = []
+    for x in left:
+        for y in right:
+            match = pair(x, y)
+            if match.score < LINK_FLOOR and any(e.weight <= scoring.CONFLICT for e in match.evidence):
+                return True
+            scores.append(match.score)
+    return sum(scores) / len(scores) < scoring.REVIEW_BAND[0]
+
+
 def cluster(records: Iterable[Record], *, matches: list[Match] | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> list[Cluster]:
     """Groups of records that are the same customer (singletons included), biggest first.
@@ -179,7 +195,7 @@ def cluster(records: Iterable[Record], *, matches: list[Match] | None = None,
     parent: dict[str, str] = {r.id: r.id for r in records}
     members: dict[str, list[str]] = {r.id: [r.id] for r in records}
     weakest: dict[str, float] = {r.id: 1.0 for r in records}
-    known = {(m.left, m.right): m.score for m in matches}
+    known: dict[tuple[str, str], Match] = {(m.left, m.right): m for m in matches}
 
     def find(x: str) -> str:
         while parent[x] != x:
@@ -187,14 +203,12 @@ def cluster(records: Iterable[Record], *, matches: list[Match] | None = None,
             x = parent[x]
         return x
 
-    def pair_score(x: str, y: str) -> float:
-        if (x, y) in known:
-            return known[(x, y)]
-        if (y, x) in known:
-            return known[(y, x)]
-        score = score_pair(prepared[x], prepared[y], freq).score
-        known[(x, y)] = score
-        return score
+    def pair_score(x: str, y: str) -> Match:
+        match = known.get((x, y)) or known.get((y, x))
+        if match is None:
+            match = score_pair(prepared[x], prepared[y], freq)
+            known[(x, y)] = match
+        return match
 
     for match in matches:
         if match.decision != "same":
@@ -204,7 +218,7 @@ def cluster(records: Iterable[Record], *, matches: list[Match] | None = None,
             continue
         if len(members[a]) + len(members[b]) > MAX_CLUSTER:
             continue
-        if any(pair_score(x, y) < LINK_FLOOR for x in members[a] for y in members[b]):
+        if _conflicting(members[a], members[b], pair_score):
             continue
         if len(members[a]) < len(members[b]):
             a, b = b, a

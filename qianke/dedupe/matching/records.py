@@ -58,6 +58,8 @@ class Prepared:
     credit_codes: set[str] = field(default_factory=set)
     # both kinds
     phones: set[str] = field(default_factory=set)
+    mobiles: set[str] = field(default_factory=set)
+    landlines: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
     domains: set[str] = field(default_factory=set)
     postcodes: set[str] = field(default_factory=set)
@@ -80,6 +82,7 @@ def _text(value: str) -> str:
     return normalize.canonical_text(value)
 
 
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 
 
@@ -137,6 +140,7 @@ def prepare(record: Record) -> Prepared:
             key = normalize.phone_key(value)
             if len(key) >= 7:
                 p.phones.add(key)
+                (p.mobiles if _MOBILE.match(key) else p.landlines).add(key)
     for value in _values(record, "email"):
         key = normalize.email_key(value)
         if "@" in key:
@@ -165,8 +169,8 @@ def _prepare_organization(record: Record, p: Prepared) -> None:
         p.core_pinyin.add(pinyin_of(name.core))
         if name.branch:
             p.branches.add(name.branch)
-        for region in name.regions:
-            parsed = normalize.parse_address(region)
+        if name.regions:
+            parsed = normalize.parse_address("".join(name.regions))
             if parsed.locality:
                 p.localities.add(parsed.locality)
             if parsed.province:

@@ -21,9 +21,12 @@ from .records import INDIVIDUAL, Prepared
 THRESHOLD_SAME = 0.9
 REVIEW_BAND = (0.4, 0.9)
 # log2 prior odds of a candidate pair being a duplicate: the weight at which the score is 0.5.
-PRIOR_WEIGHT = 14.0
+PRIOR_WEIGHT = 12.0
 # A conflict that rules a pair out (different credit codes): the weight it contributes.
 HARD_NEGATIVE = -60.0
+# Evidence at or below this weight is a conflict (other city, other branch, other ID): clustering
+# never joins two groups across a pair with a conflict that is not outweighed.
+CONFLICT = -10.0
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,10 @@ def _contact_channels(a: Prepared, b: Prepared, freq: Frequencies, built: _Build
         if common:
             value = min(common)
             built.add("phone", value, value, 1.0, _exact("phone", value, freq, 1e-6, m=0.7), "same number")
-        else:
-            built.add("phone", min(a.phones), min(b.phones), 0.0, -2.0, "different numbers")
+        elif a.landlines and b.landlines:
+            built.add("phone", min(a.landlines), min(b.landlines), 0.0, -2.0, "different numbers")
+        elif a.mobiles and b.mobiles:
+            built.add("mobile", min(a.mobiles), min(b.mobiles), 0.0, -2.0, "different numbers")
     if a.emails and b.emails:
         common = a.emails & b.emails
         if common:
