@@ -264,13 +264,22 @@ def customer_find_same_name(*, actor: User, name: str, kind: str, exclude_id: in
     return qs.select_related("owner")[:5]
 
 
-def _check_duplicate(*, actor: User, customer_name: str, kind: str, exclude_id: int | None) -> None:
-    same = list(customer_find_same_name(actor=actor, name=customer_name, kind=kind, exclude_id=exclude_id))
+def _check_duplicate(*, actor: User, customer_name: str, kind: str, exclude_id: int | None,
+                     values: dict[str, Any] | None = None, instance: Customer | None = None) -> None:
+    """Same canonical name, or what the matching engine takes for the same customer (or asks to review)
+    among the customers the actor can see: `duplicates` names them, `candidates` adds score and evidence."""
+    from qianke.dedupe.selectors import duplicate_candidates
+
+    values = {**(values or {}), "name": customer_name, "kind": kind}
+    values.setdefault("name_norm", _name_norm(customer_name, kind))
+    candidates = duplicate_candidates(user=actor, values=values, instance=instance)
+    same = [c.customer for c in candidates]
     if same:
         raise NeedsConfirmation(
-            _("A customer with the same name already exists: %(names)s. Save anyway?")
+            _("A customer that looks the same already exists: %(names)s. Save anyway?")
             % {"names": "、".join(f"{c.name} ({c.code})" for c in same)},
-            extra={"duplicates": [{"id": c.pk, "code": c.code, "name": c.name} for c in same]},
+            extra={"duplicates": [{"id": c.pk, "code": c.code, "name": c.name} for c in same],
+                   "candidates": [c.as_dict() for c in candidates]},
         )
 
 
@@ -296,7 +305,7 @@ def customer_create(*, actor: User, data: dict[str, Any], confirm_duplicate: boo
         cleaned["team"] = cleaned["owner"].team
     if not confirm_duplicate:
         _check_duplicate(actor=actor, customer_name=cleaned["name"],
-                         kind=cleaned.get("kind", Kind.ORGANIZATION), exclude_id=None)
+                         kind=cleaned.get("kind", Kind.ORGANIZATION), exclude_id=None, values=cleaned)
     with transaction.atomic():
         customer = Customer(created_by=actor, code=allocate_codes(prefix=CODE_PREFIX)[0], **cleaned)
         customer.save()
@@ -345,9 +354,12 @@ def customer_update(
         owner_changed = "owner" in cleaned and cleaned["owner"] != customer.owner
         if owner_changed and cleaned["owner"] is not None and "team" not in data:
             cleaned["team"] = cleaned["owner"].team
-        if not confirm_duplicate and "name" in cleaned and cleaned["name_norm"] != customer.name_norm:
-            _check_duplicate(actor=actor, customer_name=cleaned["name"],
-                             kind=cleaned.get("kind", customer.kind), exclude_id=customer.pk)
+        if not confirm_duplicate and any(
+            key in cleaned and cleaned[key] != getattr(customer, key) for key in ("name_norm", "mobile_norm",
+                                                                                 "phone_norm")):
+            _check_duplicate(actor=actor, customer_name=cleaned.get("name", customer.name),
+                             kind=cleaned.get("kind", customer.kind), exclude_id=customer.pk, values=cleaned,
+                             instance=customer)
         before = _customer_snapshot(customer)
         previous_owner = customer.owner
         for field, value in cleaned.items():

@@ -115,3 +115,100 @@ def merges_into(*, customer: Customer, limit: int = 10) -> list[Merge]:
     """Merges (not undone) whose survivor is this customer, newest first."""
     return list(Merge.objects.filter(survivor=customer, undone_at__isnull=True).select_related("actor")
                 .prefetch_related("merged__customer")[:limit])
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates for one customer (the create/edit warning and GET /customers/{id}/duplicates)
+# ---------------------------------------------------------------------------------------------
+
+CANDIDATES_PER_KEY = 20
+SEARCH_CANDIDATES = 30
+RECORD_FIELDS = ("kind", "name", "short_name", "province", "city", "district", "address", "postcode", "phone",
+                 "mobile", "email", "birthday", "custom")
+
+
+@dataclass
+class Candidate:
+    customer: Customer
+    score: float
+    decision: str
+    same_name: bool
+    evidence: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        c = self.customer
+        return {"id": c.pk, "code": c.code, "name": c.name, "score": round(self.score, 4),
+                "decision": self.decision, "same_name": self.same_name, "evidence": self.evidence}
+
+
+def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], mobiles: list[str],
+                   exclude_id: int | None) -> set[int]:
+    """Ids of customers sharing an indexed key with the record: canonical name, mobile, phone, or the
+    name's core in the full-text index (which finds 华为技术（北京） for 北京华为技术)."""
+    from qianke.core.normalize import parse_company_name
+    from qianke.customers import search
+
+    base = Customer.objects.filter(archived_at__isnull=True, kind=kind).order_by()
+    ids: set[int] = set()
+    if name_norm:
+        ids.update(base.filter(name_norm=name_norm).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
+    if mobiles:
+        ids.update(base.filter(mobile_norm__in=mobiles).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
+    if phones:
+        ids.update(base.filter(phone_norm__in=phones).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
+    core = parse_company_name(name).core if kind == "organization" else name
+    if core and len(core) >= 2:
+        ids.update(search.match_ids(core, limit=SEARCH_CANDIDATES) or [])
+    ids.discard(exclude_id)
+    return ids
+
+
+def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Customer | None = None,
+                         limit: int = 5) -> list[Candidate]:
+    """Customers the user can see that the engine takes for the same customer (or asks to review), and
+    those with the same canonical name, best first, each with the evidence per field."""
+    from types import SimpleNamespace
+
+    from qianke.core import normalize
+    from qianke.customers.models import Contact
+    from qianke.dedupe.matching import compare, customer_record
+
+    data = {f: values.get(f, getattr(instance, f, None) if instance else None) for f in RECORD_FIELDS}
+    data["kind"] = data["kind"] or "organization"
+    for key in RECORD_FIELDS:
+        if data[key] is None and key not in ("birthday",):
+            data[key] = {} if key == "custom" else ""
+    name_norm = values.get("name_norm") or (instance.name_norm if instance else "")
+    contacts = list(instance.contacts.filter(archived_at__isnull=True)) if instance else []
+    mobiles = {normalize.phone_key(v) for v in [data["mobile"], *(c.mobile for c in contacts)] if v}
+    phones = {normalize.phone_key(v) for v in [data["phone"], *(c.phone for c in contacts)] if v}
+    mobiles.discard("")
+    phones.discard("")
+    ids = _candidate_ids(kind=data["kind"], name_norm=name_norm, name=data["name"] or "",
+                         phones=sorted(phones | mobiles), mobiles=sorted(mobiles),
+                         exclude_id=instance.pk if instance else None)
+    if not ids:
+        return []
+    found = list(Customer.objects.visible_to(user).filter(pk__in=ids, kind=data["kind"]).select_related("owner"))
+    their_contacts: dict[int, list] = {}
+    for contact in Contact.objects.filter(customer_id__in=[c.pk for c in found], archived_at__isnull=True):
+        their_contacts.setdefault(contact.customer_id, []).append(contact)
+    record = customer_record(SimpleNamespace(pk=instance.pk if instance else 0, **data), contacts)
+    candidates = []
+    for customer in found:
+        match = compare(record, customer_record(customer, their_contacts.get(customer.pk, [])))
+        same_name = bool(name_norm) and customer.name_norm == name_norm
+        if match.decision == "different" and not same_name:
+            continue
+        evidence = [{"role": e.role, "left": e.left, "right": e.right, "similarity": round(e.similarity, 3),
+                     "weight": round(e.weight, 3), "note": e.note} for e in match.evidence]
+        candidates.append(Candidate(customer, match.score, match.decision, same_name, evidence))
+    candidates.sort(key=lambda c: (-c.score, c.customer.pk))
+    return candidates[:limit]
+
+
+def customer_duplicates(*, user: User, customer_id: int) -> list[Candidate]:
+    from qianke.customers.selectors import customer_get
+
+    customer = customer_get(user=user, customer_id=customer_id)
+    return duplicate_candidates(user=user, values={}, instance=customer, limit=10)
