@@ -231,3 +231,22 @@ def test_bulk_index_suspension_rebuilds_the_index(book, make_customer):
     assert found(book.rep, "华为") == {HUAWEI, "苏州华为有限公司", "无锡华为有限公司"}
     make_customer(book.rep, "常州华为有限公司")  # the triggers are back
     assert "常州华为有限公司" in found(book.rep, "华为")
+
+
+def test_postgresql_index_holds_the_same_lexemes_as_the_text_search_parser(book, make_customer):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the tsvector columns exist on PostgreSQL only")
+    # Digits, Latin, CJK (also Extension A and compatibility ideographs) and mixed tokens.
+    make_customer(book.rep, "㐀豈A1号 第2分公司", email="x9@abc.cn", phone="0571-8888 1234")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE tsv_names = strip(to_tsvector('simple', names))"
+            " AND tsv_pinyin = strip(to_tsvector('simple', pinyin))"
+            " AND tsv_digits = strip(to_tsvector('simple', digits))"
+            " AND tsv_other = strip(to_tsvector('simple', other))) FROM customers_customersearch"
+        )
+        total, same = cursor.fetchone()
+    assert total == 6 and same == total
+    assert everywhere(book, "1号第2") == {"㐀豈A1号 第2分公司"}
