@@ -67,12 +67,12 @@ def customer_create(request, payload: CustomerIn, confirm: Query[ConfirmQuery]):
     return Status(201, selectors.customer_get(user=request.auth, customer_id=customer.pk))
 
 
-@router.get("/{customer_id}", response=responses(CustomerOut), summary="One customer")
+@router.get("/{int:customer_id}", response=responses(CustomerOut), summary="One customer")
 def customer_get(request, customer_id: int, include_archived: bool = False):
     return selectors.customer_get(user=request.auth, customer_id=customer_id, include_archived=include_archived)
 
 
-@router.patch("/{customer_id}", response=responses(CustomerOut, write=True), summary="Change a customer",
+@router.patch("/{int:customer_id}", response=responses(CustomerOut, write=True), summary="Change a customer",
               description="Only the fields sent are changed.")
 def customer_update(request, customer_id: int, payload: CustomerPatch, confirm: Query[ConfirmQuery]):
     data, confirmed = _body(payload)
