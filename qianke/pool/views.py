@@ -14,6 +14,7 @@ from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from qianke.core.forms import add_service_errors
 from qianke.core.views import is_htmx, ui_view
 from qianke.customers.choices import Status
+from qianke.customers.models import Customer
 from qianke.customers.selectors import clamp_limit
 from qianke.customers.services import assignable_owners
 from qianke.pool import selectors, services
@@ -26,17 +27,23 @@ from qianke.pool.models import Pool
 
 
 def owner_panel_context(request, customer) -> dict | None:
-    """Owner history (one query) with Release for the owner and Transfer for managers."""
-    history = selectors.customer_owner_history(customer)
+    """The owner panel costs the customer page no query: the history (and the transfer form's list of
+    reps) load into it with htmx from `owner_history_fragment` (the page is bounded in queries)."""
     user = request.user
     may_release = (customer.owner_id is not None and customer.status == Status.POTENTIAL
                    and not customer.is_archived and (customer.owner_id == user.pk or services.may_manage(user)))
-    may_transfer = customer.owner_id is not None and not customer.is_archived and services.may_manage(user)
-    if not history and not may_release and not may_transfer:
-        return None
-    return {"customer": customer, "history": history, "may_release": may_release, "may_transfer": may_transfer,
-            "release_form": ReleaseForm(),
-            "transfer_users": assignable_owners(user).order_by("username") if may_transfer else None}
+    return {"customer": customer, "may_release": may_release, "release_form": ReleaseForm()}
+
+
+@ui_view
+def owner_history_fragment(request, customer_id: int):
+    history = selectors.owner_history(user=request.user, customer_id=customer_id, limit=20)
+    customer = Customer.objects.visible_to(request.user).filter(pk=customer_id).only("pk", "owner_id").first()
+    may_transfer = customer is not None and customer.owner_id is not None and services.may_manage(request.user)
+    users = (assignable_owners(request.user).exclude(pk=customer.owner_id).order_by("username")
+             if may_transfer else None)
+    return render(request, "pool/_owner_history.html",
+                  {"history": history, "customer_id": customer_id, "may_transfer": may_transfer, "users": users})
 
 
 def home_warnings_context(request) -> dict | None:
