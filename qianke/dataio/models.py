@@ -29,6 +29,7 @@ class ImportJob(models.Model):
     file_path = models.CharField(max_length=500)
     file_sha256 = models.CharField(max_length=64, db_index=True)
     sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    headers = models.JSONField(_("columns of the file"), default=list)
     mapping = models.JSONField(_("column mapping"), default=dict)
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.PARTIAL)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -46,6 +46,7 @@ from qianke.customers.services import (
     customer_search_sync,
 )
 from qianke.dataio import reader
+from qianke.dataio.fastpinyin import word_pinyin
 from qianke.dataio.mapping import resolve_mapping
 from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
 from qianke.dataio.rows import PreparedRow, RowError, RowPreparer
@@ -119,11 +120,13 @@ def _check_pool(actor: User, pool_name: str) -> None:
 def import_create(
     *, actor: User, path: Path, file_name: str, mapping: dict[str, str] | None = None, mode: str = Mode.PARTIAL,
     sheet: str = "", owner: User | str | None = None, pool_name: str = "", copy: bool = True,
+    claim: bool = False,
 ) -> ImportJob:
     """Check the file, the mapping and the options and record a queued import.
 
     `mapping` holds the user's overrides of the detected mapping ({field: column}; "" unmaps).
-    The file is copied under QIANKE_HOME/imports (moved when copy=False).
+    The file is copied under QIANKE_HOME/imports (moved when copy=False). `claim`: the caller runs it
+    at once (the CLI), so it is recorded as running and the worker leaves it alone.
     """
     _require_importer(actor)
     if mode not in Mode.values:
@@ -142,10 +145,12 @@ def import_create(
         shutil.copyfile(path, stored)
     else:
         shutil.move(str(path), stored)
+    now = timezone.now()
     return ImportJob.objects.create(
         actor=actor, file_name=Path(file_name).name[:255], file_path=str(stored), file_sha256=digest,
-        sheet=sheet, mapping=resolved, mode=mode, owner=owner_user, pool_name=pool_name,
-        total_rows=table.total, status=Status.QUEUED,
+        sheet=sheet, headers=table.headers, mapping=resolved, mode=mode, owner=owner_user, pool_name=pool_name,
+        total_rows=table.total, status=Status.RUNNING if claim else Status.QUEUED,
+        started_at=now if claim else None, heartbeat_at=now if claim else None,
     )
 
 
@@ -155,6 +160,86 @@ def import_find_resumable(*, actor: User, path: Path, sheet: str = "") -> Import
     return (ImportJob.objects.filter(actor=actor, file_sha256=digest, sheet=sheet,
                                      status__in=(Status.QUEUED, Status.RUNNING))
             .order_by("-id").first())
+
+
+def _preparer_for(*, actor: User, path: Path, mapping: dict[str, str] | None, sheet: str,
+                  owner: User | str | None, pool_name: str, count: bool = True):
+    table = reader.open_table(Path(path), sheet=sheet, count=count)
+    resolved = resolve_mapping(table.headers, mapping)
+    owner_user = _resolve_owner(actor, owner)
+    preparer = RowPreparer(actor=actor, headers=table.headers, mapping=resolved, owner=owner_user,
+                           unowned=bool(pool_name))
+    return table, resolved, preparer
+
+
+def _stored_values(row: PreparedRow, mapping: dict[str, str]) -> dict[str, Any]:
+    """What will be stored for each mapped field (the canonical forms beside what was typed)."""
+    values: dict[str, Any] = {}
+    customer = row.customer or {}
+    for target in mapping:
+        prefix, _sep, name = target.rpartition(".")
+        if prefix == "contact":
+            values[target] = (row.contact or {}).get(name, "")
+        elif prefix == "activity":
+            values[target] = (row.activity or {}).get(name, "")
+        elif prefix == "custom":
+            values[target] = customer.get("custom", {}).get(name, "")
+        elif target == "owner":
+            values[target] = customer.get("owner_id")
+        elif target == "tags":
+            values[target] = "、".join(row.tags)
+        elif target == "code":
+            values[target] = row.code
+        else:
+            values[target] = customer.get(name, "")
+    for canonical in ("name_norm", "mobile_norm", "phone_norm"):
+        if customer.get(canonical):
+            values[canonical] = customer[canonical]
+    return values
+
+
+def import_preview(*, actor: User, path: Path, mapping: dict[str, str] | None = None, sheet: str = "",
+                   owner: User | str | None = None, pool_name: str = "", limit: int = 10) -> dict[str, Any]:
+    """The first `limit` rows as they will be stored, with their errors; nothing is written."""
+    _require_importer(actor)
+    table, resolved, preparer = _preparer_for(actor=actor, path=path, mapping=mapping, sheet=sheet, owner=owner,
+                                              pool_name=pool_name)
+    rows = []
+    for number, cells in itertools.islice(table.rows, limit):
+        try:
+            prepared = preparer.prepare(number, cells)
+            rows.append({"number": number, "cells": cells, "values": _stored_values(prepared, resolved),
+                         "errors": {}})
+        except RowError as exc:
+            rows.append({"number": number, "cells": cells, "values": {}, "errors": exc.errors})
+    return {"headers": table.headers, "mapping": resolved, "rows": rows, "total": table.total,
+            "sheets": table.sheets}
+
+
+def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = None, sheet: str = "",
+                 owner: User | str | None = None, pool_name: str = "",
+                 progress: ProgressFn | None = None) -> dict[str, Any]:
+    """A dry run over the whole file: every row validated (codes looked up), nothing written."""
+    _require_importer(actor)
+    table, resolved, preparer = _preparer_for(actor=actor, path=path, mapping=mapping, sheet=sheet, owner=owner,
+                                              pool_name=pool_name)
+    run = _Run(ImportJob(mode=Mode.PARTIAL), actor, preparer, None)  # type: ignore[arg-type]
+    valid, rejected = 0, []
+    read = 0
+    for batch in _batches(table.rows, BATCH_SIZE):
+        prepared, batch_rejected = [], []
+        for number, cells in batch:
+            try:
+                prepared.append(preparer.prepare(number, cells))
+            except RowError as exc:
+                batch_rejected.append({"row_number": number, "values": cells, "errors": exc.errors})
+        run._resolve_codes(prepared, batch_rejected)
+        valid += len(prepared)
+        rejected += batch_rejected
+        read += len(batch)
+        if progress:
+            progress(read, table.total or read)
+    return {"headers": table.headers, "mapping": resolved, "read": read, "valid": valid, "rejected": rejected}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,24 +474,24 @@ def _repair_search_index() -> None:
         pass
 
 
-def _claim(job_id: int) -> ImportJob | None:
-    """Queued → running, or take over a running import whose worker stopped (no batch for STALE_AFTER)."""
+def _claim(job_id: int, take_over: bool) -> ImportJob | None:
+    """Queued → running, or take over a running import whose worker stopped (no batch for STALE_AFTER),
+    or any running one with `take_over`."""
     now = timezone.now()
-    won = ImportJob.objects.filter(
-        Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-        | Q(status=Status.RUNNING, heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER),
-        pk=job_id,
-    ).update(status=Status.RUNNING, started_at=now, heartbeat_at=now)
+    running = Q(status=Status.RUNNING) if take_over else (
+        Q(status=Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        | Q(status=Status.RUNNING, heartbeat_at__isnull=True))
+    won = ImportJob.objects.filter(Q(status=Status.QUEUED) | running, pk=job_id).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now)
     return ImportJob.objects.select_related("actor", "owner").get(pk=job_id) if won else None
 
 
 def import_run(*, job_id: int, progress: ProgressFn | None = None, batch_size: int = BATCH_SIZE,
-               resume: bool = False) -> ImportJob:
-    """Run (or continue) the import. `resume`: take over a running import at once (the CLI re-run of a
-    killed `qianke import`); the worker takes over only imports whose heartbeat is stale."""
-    if resume:
-        ImportJob.objects.filter(pk=job_id, status=Status.RUNNING).update(status=Status.QUEUED)
-    job = _claim(job_id)
+               take_over: bool = False) -> ImportJob:
+    """Run (or continue) the import. `take_over`: run it even while it is marked running (the CLI
+    running its own import, or re-running one that was killed); the worker takes over only imports
+    whose heartbeat is stale."""
+    job = _claim(job_id, take_over)
     if job is None:
         raise Conflict(_("This import is already running or has finished."))
     actor = job.actor
@@ -434,6 +519,7 @@ def import_run(*, job_id: int, progress: ProgressFn | None = None, batch_size: i
     suspend = total - done_before >= BULK_INDEX_FROM
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(word_pinyin())
             if atomic:
                 stack.enter_context(transaction.atomic())
             if suspend:

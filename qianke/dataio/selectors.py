@@ -1,0 +1,97 @@
+"""Reads of the dataio app: the imports a user may see, their progress and rejected rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from qianke.accounts.models import Role, User
+from qianke.core.errors import NotFound
+from qianke.dataio.models import ImportJob, ImportRejection
+
+
+def imports_visible_to(user: User) -> QuerySet[ImportJob]:
+    """Administrators and specialists see every import; everybody else their own."""
+    qs = ImportJob.objects.select_related("actor", "owner")
+    if user.is_admin or user.role == Role.INFO:
+        return qs
+    return qs.filter(actor=user)
+
+
+def import_list(*, user: User, limit: int | None = None) -> list[ImportJob]:
+    return list(imports_visible_to(user).order_by("-id")[: limit or settings.QIANKE_MAX_PAGE_SIZE])
+
+
+def import_get(*, user: User, job_id: int) -> ImportJob:
+    job = imports_visible_to(user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(_("Import not found."))
+    return job
+
+
+def import_progress(job: ImportJob) -> dict[str, Any]:
+    """Status and counts; while running, rows read so far (also for an atomic import, whose counts
+    only reach the database when it commits)."""
+    from qianke.dataio.services import read_progress
+
+    read = job.read_rows
+    if job.status == ImportJob.Status.RUNNING:
+        read = max(read, read_progress(job) or 0)
+    total = job.total_rows or 0
+    percent = 100 if job.status in (ImportJob.Status.DONE, ImportJob.Status.UNDONE) else (
+        min(100, int(100 * read / total)) if total else 0)
+    return {"id": job.pk, "status": job.status, "status_display": str(job.get_status_display()),
+            "total_rows": total, "read_rows": read, "percent": percent,
+            "created_customers": job.created_customers, "created_contacts": job.created_contacts,
+            "created_activities": job.created_activities, "rejected_rows": job.rejected_rows,
+            "finished": job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+            "error": job.error}
+
+
+def import_rejections(*, job: ImportJob, limit: int | None = None) -> list[ImportRejection]:
+    qs = ImportRejection.objects.filter(job=job).order_by("row_number")
+    return list(qs[:limit] if limit else qs)
+
+
+def _reason(errors: dict[str, list[str]]) -> str:
+    return "；".join(f"{column}：{' '.join(messages)}" for column, messages in errors.items())
+
+
+def rejection_rows(headers: list[str], rejections: Iterable[Any]) -> Iterator[list[Any]]:
+    """Header, then per rejected row: its row number, its cells, the reasons per column."""
+    yield [_("Row"), *headers, _("Reason")]
+    for r in rejections:
+        number, values, errors = (r.row_number, r.values, r.errors) if hasattr(r, "row_number") else \
+            (r["row_number"], r["values"], r["errors"])
+        yield [number, *values, _reason(errors)]
+
+
+def rejections_csv(rows: Iterable[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+def rejections_xlsx(rows: Iterable[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Rejected rows")[:31])
+    for row in rows:
+        ws.append(row)
+    with tempfile.TemporaryFile() as f:
+        wb.save(f)
+        f.seek(0)
+        return f.read()
+
+
+def rejections_file(*, job: ImportJob, file_format: str) -> bytes:
+    rows = rejection_rows(job.headers, ImportRejection.objects.filter(job=job).order_by("row_number").iterator())
+    return rejections_xlsx(rows) if file_format == "xlsx" else rejections_csv(rows)
