@@ -1,0 +1,40 @@
+"""Demo data: a public pool per sales team with a tenth of the team's potential customers in it."""
+
+from __future__ import annotations
+
+import random
+
+from django.db.models import Q
+
+from qianke.accounts.models import Role, Team, User
+from qianke.customers.choices import Status
+from qianke.customers.models import Customer
+from qianke.pool.models import Pool, PoolEntry, PoolRule
+from qianke.pool.services import pool_add_customers
+
+
+def demo_generate(*, seed: int = 1) -> dict[str, int]:
+    """`qianke demo` hook; a second run adds nothing to a pool that already has customers."""
+    rng = random.Random(seed)
+    actor = (User.objects.filter(Q(role__in=[Role.ADMIN, Role.GM]) | Q(is_superuser=True), is_active=True)
+             .order_by("pk").first())
+    if actor is None:
+        return {}
+    pools = added = 0
+    for team in Team.objects.filter(members__role=Role.SALES).distinct().order_by("path"):
+        pool, created = Pool.objects.get_or_create(
+            name=f"{team.name}公海", defaults={"description": f"{team.name}的公共客户池", "cap_per_rep": 200,
+                                             "cooldown_days": 30, "warn_days": 3, "no_follow_up_days": 60,
+                                             "not_converted_days": 365})
+        if created:
+            pool.teams.add(team)
+            PoolRule.objects.create(pool=pool, grade="A", no_follow_up_days=15, not_converted_days=120)
+            PoolRule.objects.create(pool=pool, grade="B", no_follow_up_days=30, not_converted_days=180)
+            pools += 1
+        if PoolEntry.objects.filter(pool=pool, in_pool=True).exists():
+            continue
+        ids = list(Customer.objects.filter(team=team, status=Status.POTENTIAL, archived_at__isnull=True)
+                   .order_by("pk").values_list("pk", flat=True))
+        chosen = rng.sample(ids, k=max(1, len(ids) // 10)) if ids else []
+        added += pool_add_customers(actor=actor, pool=pool, customer_ids=chosen)
+    return {"pools": pools, "pool_customers": added}
