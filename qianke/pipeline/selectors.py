@@ -15,6 +15,7 @@ from qianke.accounts.models import User
 from qianke.core.errors import NotFound
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
 from qianke.pipeline.models import (
+    REQUIRABLE_FIELDS,
     ChecklistItem,
     Deal,
     DealReason,
@@ -137,6 +138,10 @@ class StageChecklist:
     current: bool
     passed: bool
 
+    @property
+    def required_field_labels(self) -> list[str]:
+        return [str(REQUIRABLE_FIELDS[f]) for f in self.stage.required_fields or [] if f in REQUIRABLE_FIELDS]
+
 
 def deal_checklist(*, deal: Deal) -> list[StageChecklist]:
     """The process's open stages with their checklist and what the deal has ticked."""
@@ -154,7 +159,43 @@ def deal_checklist(*, deal: Deal) -> list[StageChecklist]:
     return out
 
 
+def latest_open_deal_process_id(*, user: User) -> int | None:
+    return (Deal.objects.visible_to(user).filter(semantic=Semantic.OPEN).order_by("-id")
+            .values_list("process_id", flat=True).first())
+
+
 def customer_deals(*, user: User, customer_id: int, limit: int = 10) -> list[Deal]:
     """The customer's deals for its page: one query."""
     return list(Deal.objects.visible_to(user).filter(customer_id=customer_id)
                 .select_related("stage", "process", "owner").order_by("-id")[:limit])
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    deals: list[Deal]
+    count: int
+    amount: Any
+
+
+def board_columns(*, user: User, process: Process, per_column: int = 60) -> list[BoardColumn]:
+    """The kanban board of one process: per stage, its count, total amount and the first cards.
+
+    Open stages show their deals longest-waiting first; won and lost columns the most recently closed.
+    One grouped query for the totals and one query per stage for the cards.
+    """
+    from django.db.models import Count, Sum
+
+    visible = Deal.objects.visible_to(user).filter(process=process)
+    totals = {row["stage_id"]: row for row in visible.order_by().values("stage_id")
+              .annotate(n=Count("id"), amount=Sum("amount"))}
+    columns = []
+    for stage in process.stages.all():
+        order = ("stage_entered_at", "id") if stage.semantic == Semantic.OPEN else ("-closed_at", "-id")
+        total = totals.get(stage.pk, {})
+        deals = []
+        if total.get("n"):
+            deals = list(visible.filter(stage=stage).select_related("customer", "owner")
+                         .order_by(*order)[:per_column])
+        columns.append(BoardColumn(stage, deals, total.get("n", 0), total.get("amount")))
+    return columns

@@ -1,0 +1,203 @@
+"""Pages: deal list, deal page (stage path, checklist, history, moves), deal form, kanban board, the
+customer-page panel. Views parse, call a selector or service, and render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qianke.core.errors import Conflict, NotFound, ValidationFailed
+from qianke.core.forms import add_service_errors
+from qianke.core.views import is_htmx, query_int, ui_view
+from qianke.customers import selectors as customer_selectors
+from qianke.customers.selectors import Page
+from qianke.pipeline import selectors, services
+from qianke.pipeline.forms import DealForm, MoveForm
+from qianke.pipeline.models import Semantic
+
+PAGE_SIZE = 25
+BOARD_CARDS = 60
+
+
+def customer_panel_context(request, customer) -> dict:
+    # `customer` was fetched through the user's visibility by the customer page; one query.
+    return {"customer": customer, "deals": selectors.customer_deals(user=request.user, customer_id=customer.pk),
+            "may_add": not customer.is_archived}
+
+
+@ui_view
+def deal_list(request):
+    user = request.user
+    filters = selectors.DealFilters(
+        q=request.GET.get("q", "").strip()[:100], process=query_int(request.GET.get("process")),
+        semantic=request.GET.get("semantic", ""), owner=query_int(request.GET.get("owner")),
+        customer=query_int(request.GET.get("customer")))
+    sort = request.GET.get("sort", "newest")
+    page_number = max(query_int(request.GET.get("page")) or 1, 1)
+    page: Page = selectors.deal_list(user=user, filters=filters, offset=(page_number - 1) * PAGE_SIZE,
+                                     limit=PAGE_SIZE, sort=sort)
+    context = {"page": page, "page_number": page_number, "filters": filters, "sort": sort,
+               "processes": selectors.process_list(include_inactive=True), "semantics": Semantic.choices,
+               "sorts": [("newest", _("Newest")), ("close", _("Expected close date")),
+                         ("amount", _("Amount")), ("stage", _("Stage"))]}
+    return render(request, "pipeline/deal_list.html", context)
+
+
+def _detail_context(request, deal, *, refused: Conflict | None = None, move_form: MoveForm | None = None,
+                    target=None) -> dict:
+    stages = list(deal.process.stages.order_by("order"))
+    open_stages = [s for s in stages if s.semantic == Semantic.OPEN]
+    next_stage = None
+    if deal.semantic == Semantic.OPEN:
+        next_stage = next((s for s in open_stages if s.order > deal.stage.order), None)
+        if next_stage is None:
+            next_stage = next((s for s in stages if s.semantic == Semantic.WON), None)
+    reasons = selectors.reason_list()
+    return {
+        "deal": deal, "stages": stages, "next_stage": next_stage,
+        "checklist": selectors.deal_checklist(deal=deal),
+        "history": selectors.deal_history(deal=deal),
+        "won_reasons": [r for r in reasons if r.semantic == Semantic.WON],
+        "lost_reasons": [r for r in reasons if r.semantic == Semantic.LOST],
+        "may_override": services.may_override(request.user),
+        "refused": refused, "move_form": move_form, "target": target,
+        "won_stage": next((s for s in stages if s.semantic == Semantic.WON), None),
+        "lost_stage": next((s for s in stages if s.semantic == Semantic.LOST), None),
+    }
+
+
+@ui_view
+def deal_detail(request, deal_id: int):
+    deal = selectors.deal_get(user=request.user, deal_id=deal_id)
+    return render(request, "pipeline/deal_detail.html", _detail_context(request, deal))
+
+
+@ui_view
+def deal_create(request):
+    user = request.user
+    customer_id = query_int(request.GET.get("customer") or request.POST.get("customer"))
+    customer = customer_selectors.customer_get(user=user, customer_id=customer_id) if customer_id else None
+    processes = selectors.process_list()
+    if request.method == "POST":
+        form = DealForm(request.POST, processes=processes)
+        if form.is_valid():
+            data = form.service_data()
+            data["customer"] = customer.pk if customer else None
+            data.setdefault("owner", user.pk)
+            try:
+                deal = services.deal_create(actor=user, data=data)
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Deal opened."))
+                return redirect("pipeline:deal_detail", deal_id=deal.pk)
+    else:
+        initial = {"process": str(query_int(request.GET.get("process")) or (processes[0].pk if processes else ""))}
+        if customer:
+            initial["name"] = _("%(customer)s project") % {"customer": customer.short_name or customer.name}
+        form = DealForm(initial=initial, processes=processes)
+    return render(request, "pipeline/deal_form.html", {"form": form, "customer": customer, "deal": None})
+
+
+@ui_view
+def deal_edit(request, deal_id: int):
+    user = request.user
+    deal = selectors.deal_get(user=user, deal_id=deal_id)
+    if request.method == "POST":
+        form = DealForm(request.POST, deal=deal)
+        if form.is_valid():
+            try:
+                services.deal_update(actor=user, deal_id=deal.pk, data=form.service_data())
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Deal saved."))
+                return redirect("pipeline:deal_detail", deal_id=deal.pk)
+    else:
+        form = DealForm(deal=deal)
+    return render(request, "pipeline/deal_form.html", {"form": form, "customer": deal.customer, "deal": deal})
+
+
+@ui_view
+@require_POST
+def deal_move(request, deal_id: int):
+    user = request.user
+    deal = selectors.deal_get(user=user, deal_id=deal_id)
+    form = MoveForm(request.POST, reasons=selectors.reason_list())
+    stage_id = query_int(request.POST.get("stage"))
+    target = deal.process.stages.filter(pk=stage_id).first()
+    if target is None or not form.is_valid():
+        messages.error(request, _("Choose a stage of the deal's process."))
+        return redirect("pipeline:deal_detail", deal_id=deal.pk)
+    data = form.cleaned_data
+    try:
+        services.deal_move(actor=user, deal_id=deal.pk, stage_id=target.pk,
+                           override_reason=data["override_reason"], reason_id=query_int(data["reason"]),
+                           reason_note=data["reason_note"])
+    except Conflict as exc:
+        if exc.code != "key_node_unmet":
+            messages.error(request, str(exc.message))
+            return redirect("pipeline:deal_detail", deal_id=deal.pk)
+        context = _detail_context(request, deal, refused=exc, move_form=form, target=target)
+        return render(request, "pipeline/deal_detail.html", context, status=409)
+    except ValidationFailed as exc:
+        for messages_ in exc.fields.values():
+            for message in messages_:
+                messages.error(request, str(message))
+        return redirect("pipeline:deal_detail", deal_id=deal.pk)
+    messages.success(request, _("Moved to %(stage)s.") % {"stage": target.name})
+    return redirect("pipeline:deal_detail", deal_id=deal.pk)
+
+
+@ui_view
+@require_POST
+def deal_tick(request, deal_id: int):
+    item_id = query_int(request.POST.get("item"))
+    try:
+        services.checklist_tick(actor=request.user, deal_id=deal_id, item_id=item_id or 0,
+                                done=request.POST.get("done") == "1")
+    except NotFound:
+        deal = selectors.deal_get(user=request.user, deal_id=deal_id)  # 404 if the deal is not visible
+        messages.error(request, _("Checklist item not found."))
+        return redirect("pipeline:deal_detail", deal_id=deal.pk)
+    if is_htmx(request):
+        deal = selectors.deal_get(user=request.user, deal_id=deal_id)
+        return render(request, "pipeline/_checklist.html", {"deal": deal,
+                                                            "checklist": selectors.deal_checklist(deal=deal)})
+    return redirect(reverse("pipeline:deal_detail", args=[deal_id]) + "#checklist")
+
+
+@ui_view
+def board(request):
+    user = request.user
+    processes = selectors.process_list()
+    if not processes:
+        return render(request, "pipeline/board.html", {"processes": [], "process": None, "columns": []})
+    # Without a choice, open the board of the process the user's latest open deal follows.
+    process_id = query_int(request.GET.get("process")) or selectors.latest_open_deal_process_id(user=user)
+    process = next((p for p in processes if p.pk == process_id), processes[0])
+    columns = selectors.board_columns(user=user, process=process, per_column=BOARD_CARDS)
+    reasons = selectors.reason_list(semantic=Semantic.LOST)
+    return render(request, "pipeline/board.html", {
+        "processes": processes, "process": process, "columns": columns,
+        "board_data": {"lost_reasons": [{"id": r.pk, "name": r.name} for r in reasons],
+                       "may_override": services.may_override(user),
+                       "move_url": "/api/v1/deals/{id}/move"},
+        "board_texts": {
+            "refused": _("Cannot move to %(stage)s yet: the key node is not met."),
+            "override_label": _("Override reason (recorded)"),
+            "move_anyway": _("Move anyway"),
+            "ask_manager": _("Complete these items on the deal's page, or ask your manager to move the deal "
+                             "with an override."),
+            "lose_title": _("Why was the deal lost?"),
+            "reason": _("Reason"),
+            "details": _("Details"),
+            "mark_lost": _("Mark lost"),
+            "moved": _("Moved to %(stage)s."),
+            "failed": _("The deal could not be moved."),
+            "fill_in": _("fill in"),
+        },
+    })
