@@ -212,3 +212,20 @@ def customer_duplicates(*, user: User, customer_id: int) -> list[Candidate]:
 
     customer = customer_get(user=user, customer_id=customer_id)
     return duplicate_candidates(user=user, values={}, instance=customer, limit=10)
+
+
+def table_label(model_label: str) -> str:
+    """"customers.Contact" → the model's plural verbose name, for the merge record."""
+    from django.apps import apps
+
+    try:
+        return str(apps.get_model(model_label)._meta.verbose_name_plural)
+    except LookupError:
+        return model_label
+
+
+def last_scan():
+    """The latest finished run of the scan job, or None."""
+    from qianke.jobs.models import JobRun
+
+    return JobRun.objects.filter(name="dedupe.scan", finished_at__isnull=False).order_by("-finished_at").first()

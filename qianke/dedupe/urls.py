@@ -1,3 +1,15 @@
+from django.urls import path
+
+from qianke.dedupe import views
+
 app_name = "dedupe"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("duplicates/", views.duplicate_list, name="list"),
+    path("duplicates/scan/", views.scan_now, name="scan"),
+    path("duplicates/<int:group_id>/", views.group_review, name="review"),
+    path("duplicates/<int:group_id>/dismiss/", views.group_dismiss, name="dismiss"),
+    path("duplicates/merge/", views.customers_merge, name="merge"),
+    path("merges/<int:merge_id>/", views.merge_detail, name="merge_detail"),
+    path("merges/<int:merge_id>/undo/", views.merge_undo, name="undo"),
+]

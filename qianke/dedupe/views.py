@@ -1,0 +1,230 @@
+"""Pages: the duplicate review list (查重), one group's comparison and merge form, the merge record with
+its undo, and the "merged into" panel on an archived customer. Views parse, call, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qianke.core.errors import Conflict, ValidationFailed
+from qianke.core.views import query_int, ui_view
+from qianke.customers.models import Customer
+from qianke.dedupe import selectors, services
+from qianke.dedupe.models import DuplicateGroup
+
+PAGE_SIZE = 20
+ROLE_LABELS = {
+    "name": _("name"), "short_name": _("short name"), "contact": _("contact"), "mobile": _("mobile"),
+    "phone": _("phone"), "email": _("e-mail"), "address": _("address"), "postcode": _("postcode"),
+    "credit_code": _("credit code"), "birth_date": _("birthday"), "id_number": _("ID number"),
+    "given_name": _("given name"), "family_name": _("family name"), "street": _("street"),
+    "locality": _("city"), "region": _("province"),
+}
+
+
+def _display(customer: Customer, key: str) -> str:
+    """The value as a person reads it: choice labels, names of people and teams."""
+    if key.startswith("custom."):
+        value = (customer.custom or {}).get(key[7:])
+        if isinstance(value, list):
+            return "、".join(str(v) for v in value)
+        return "" if value in (None, "") else str(value)
+    if key in ("owner", "team"):
+        related = getattr(customer, key)
+        return str(related) if related else ""
+    field = Customer._meta.get_field(key)
+    if field.choices:
+        return str(getattr(customer, f"get_{key}_display")()) if getattr(customer, key) else ""
+    value = getattr(customer, key)
+    return "" if value in (None, "") else str(value)
+
+
+def _readable(key: str, value: Any) -> str:
+    """A stored snapshot value as a person reads it."""
+    from qianke.accounts.models import Team, User
+
+    if value in (None, ""):
+        return ""
+    if key in ("owner", "team"):
+        related = (User if key == "owner" else Team).objects.filter(pk=value).first()
+        return str(related) if related else str(value)
+    if key.startswith("custom."):
+        return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    field = Customer._meta.get_field(key)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _evidence_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for pair in pairs:
+        pair["rows"] = [{**e, "label": ROLE_LABELS.get(e["role"], e["role"]),
+                         "percent": round(max(0.0, min(1.0, e["similarity"])) * 100),
+                         "agrees": e["weight"] > 0} for e in pair.get("evidence", [])]
+    return pairs
+
+
+def _compare_rows(customers: list[Customer], choices: dict[str, int]) -> tuple[list[dict], int]:
+    """One row per field where the customers differ; the count of fields that are the same everywhere."""
+    rows, same = [], 0
+    for key in services.merge_field_keys(customers):
+        values = [_display(c, key) for c in customers]
+        if all(v == "" for v in values):
+            continue
+        if len(set(values)) == 1:
+            same += 1
+            continue
+        rows.append({"key": key, "label": services.field_label(key),
+                     "cells": [{"customer": c, "value": v, "chosen": choices.get(key) == c.pk}
+                               for c, v in zip(customers, values, strict=True)]})
+    return rows, same
+
+
+def _merge_form(request, customers: list[Customer], group: DuplicateGroup | None) -> Any:
+    user = request.user
+    ids = [c.pk for c in customers]
+    survivor_id = query_int(request.POST.get("survivor")) if request.method == "POST" else None
+    if survivor_id not in ids:
+        survivor_id = min(ids)  # the first registration, by default
+    survivor = next(c for c in customers if c.pk == survivor_id)
+    others = [c for c in customers if c.pk != survivor_id]
+    keys = services.merge_field_keys(customers)
+    choices = services.default_choices(survivor, others, keys)
+    error = None
+    if request.method == "POST" and request.POST.get("action") == "merge":
+        posted = {key: query_int(request.POST.get(f"field:{key}")) for key in keys
+                  if request.POST.get(f"field:{key}")}
+        choices.update({k: v for k, v in posted.items() if v in ids})
+        try:
+            merge = services.customer_merge(actor=user, survivor_id=survivor_id,
+                                            merged_ids=[c.pk for c in others], field_choices=posted,
+                                            group_id=group.pk if group else None)
+        except (ValidationFailed, Conflict) as exc:
+            error = "; ".join([str(exc.message), *(str(m) for ms in exc.fields.values() for m in ms)])
+        else:
+            messages.success(request, _("Merged into %(name)s. You can undo the merge on this page.")
+                             % {"name": merge.survivor.name})
+            return redirect("dedupe:merge_detail", merge_id=merge.pk)
+    rows, same = _compare_rows(customers, choices)
+    pairs = _evidence_rows(selectors.pair_evidence(group)) if group else []
+    return render(request, "dedupe/review.html", {
+        "group": group, "customers": customers, "survivor_id": survivor_id, "rows": rows, "same_count": same,
+        "pairs": pairs, "error": error, "ids": ids,
+    })
+
+
+@ui_view
+def duplicate_list(request):
+    status = request.GET.get("status", DuplicateGroup.Status.OPEN)
+    decision = request.GET.get("decision", "")
+    if status not in DuplicateGroup.Status.values:
+        status = DuplicateGroup.Status.OPEN
+    if decision not in DuplicateGroup.Decision.values:
+        decision = ""
+    page_number = max(query_int(request.GET.get("page")) or 1, 1)
+    page = selectors.duplicate_group_list(
+        user=request.user, filters=selectors.GroupFilters(status=status, decision=decision),
+        limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
+    for group in page.items:
+        pairs = sorted(group.pairs or [], key=lambda p: -p.get("score", 0))
+        best = pairs[0] if pairs else {}
+        group.agreeing = [ROLE_LABELS.get(e["role"], e["role"]) for e in best.get("evidence", [])
+                          if e.get("weight", 0) > 0]
+    return render(request, "dedupe/list.html", {
+        "page": page, "page_number": page_number, "status": status, "decision": decision,
+        "statuses": DuplicateGroup.Status.choices, "decisions": DuplicateGroup.Decision.choices,
+        "last_scan": selectors.last_scan(), "may_scan": request.user.is_admin,
+    })
+
+
+@ui_view
+def group_review(request, group_id: int):
+    group = selectors.duplicate_group_get(user=request.user, group_id=group_id)
+    customers = selectors.group_customers(group)
+    if group.status != DuplicateGroup.Status.OPEN:
+        merges = list(group.merges.all())
+        if merges:
+            return redirect("dedupe:merge_detail", merge_id=merges[0].pk)
+    return _merge_form(request, customers, group)
+
+
+@ui_view
+def customers_merge(request):
+    """Merge customers picked by hand (e.g. from a customer's likely duplicates): ?ids=1&ids=2."""
+    source = request.POST if request.method == "POST" else request.GET
+    ids = [i for i in (query_int(v) for v in source.getlist("ids")) if i]
+    ids = list(dict.fromkeys(ids))
+    if len(ids) < 2:
+        messages.error(request, _("Choose at least two customers to merge."))
+        return redirect("dedupe:list")
+    customers = selectors.customers_for_merge(user=request.user, ids=ids)
+    return _merge_form(request, customers, None)
+
+
+@require_POST
+@ui_view
+def group_dismiss(request, group_id: int):
+    try:
+        services.duplicate_group_dismiss(actor=request.user, group_id=group_id)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Marked as not duplicates. Later scans will not propose them again."))
+    return redirect("dedupe:list")
+
+
+@require_POST
+@ui_view
+def scan_now(request):
+    from qianke.jobs.services import job_enqueue
+
+    job_enqueue(actor=request.user, name="dedupe.scan")
+    messages.success(request, _("The duplicate scan has been queued; the groups appear here when it is done."))
+    return redirect("dedupe:list")
+
+
+@ui_view
+def merge_detail(request, merge_id: int):
+    merge = selectors.merge_get(user=request.user, merge_id=merge_id)
+    snap = merge.snapshot
+    before, after = snap.get("before", {}), snap.get("after", {})
+    merged = selectors.merged_customers(merge)
+    keys = [k for k in dict.fromkeys([*services.merge_field_keys([merge.survivor]), *before, *after])
+            if k in services.MERGE_FIELDS or k.startswith("custom.")]
+    fields = [{"label": services.field_label(k), "before": _readable(k, before.get(k)),
+               "after": _readable(k, after.get(k))} for k in keys if before.get(k) != after.get(k)]
+    names = {c.pk: c for c in merged}
+    moved = [{"label": selectors.table_label(m["model"]), "count": len(m["pks"]), "customer": names.get(m["customer"])}
+             for m in snap.get("moved", [])]
+    kept = [{"label": selectors.table_label(k["model"]), "customer": names.get(k["customer"]), "reason": k["reason"]}
+            for k in snap.get("kept", [])]
+    return render(request, "dedupe/merge_detail.html", {
+        "merge": merge, "merged": merged, "fields": fields, "moved": moved, "kept": kept,
+    })
+
+
+@require_POST
+@ui_view
+def merge_undo(request, merge_id: int):
+    try:
+        merge = services.merge_undo(actor=request.user, merge_id=merge_id)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+        return redirect("dedupe:merge_detail", merge_id=merge_id)
+    messages.success(request, _("The merge has been undone: %(name)s and the merged customers are as before.")
+                     % {"name": merge.survivor.name})
+    return redirect("customers:detail", customer_id=merge.survivor_id)
+
+
+def merged_panel_context(request, customer) -> dict | None:
+    """On an archived customer: where it was merged into. Active customers cost no query."""
+    if not customer.is_archived:
+        return None
+    merge = selectors.merge_of_customer(customer=customer)
+    if merge is None:
+        return None
+    return {"merge": merge, "survivor": merge.survivor}
