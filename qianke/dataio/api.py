@@ -2,6 +2,151 @@
 
 from __future__ import annotations
 
-from ninja import Router
+import json
+import tempfile
+from pathlib import Path
+
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
+
+from qianke.core.api import responses
+from qianke.core.errors import ValidationFailed
+from qianke.customers.schemas import CustomerQuery
+from qianke.customers.selectors import CustomerFilters
+from qianke.dataio import selectors, services
 
 router = Router(tags=["import and export"])
+
+
+class ImportOut(Schema):
+    id: int
+    status: str = Field(..., description="queued, running, done, failed or undone")
+    status_display: str
+    total_rows: int
+    read_rows: int
+    percent: int
+    created_customers: int
+    created_contacts: int
+    created_activities: int
+    rejected_rows: int
+    finished: bool
+    error: str
+
+
+class ImportItemOut(Schema):
+    id: int
+    file_name: str
+    mode: str
+    status: str
+    actor: str | None
+    created_at: str
+    read_rows: int
+    created_customers: int
+    rejected_rows: int
+
+    @staticmethod
+    def resolve_actor(obj) -> str | None:
+        return obj.actor.username if obj.actor_id else None
+
+    @staticmethod
+    def resolve_created_at(obj) -> str:
+        return obj.created_at.isoformat()
+
+
+def _mapping(text: str) -> dict[str, str]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValidationFailed({"mapping": [_('Send the mapping as a JSON object, e.g. {"mobile": "手机号码"}.')]})
+    return value
+
+
+@router.post("/imports", response=responses(ImportOut, 201, write=True), summary="Upload a file to import",
+             description="Multipart upload of a CSV (UTF-8 or GBK) or XLSX file. Columns are recognised by their "
+                         "Chinese or English headers; `mapping` (a JSON object {field: column}) overrides them. "
+                         "The background worker runs the import; poll GET /imports/{id} for its progress.")
+def import_post(request, file: File[UploadedFile], mode: Form[str] = "partial", sheet: Form[str] = "",
+                mapping: Form[str] = "", owner: Form[str] = "", pool: Form[str] = ""):
+    suffix = Path(file.name or "upload.csv").suffix.lower()[:10]
+    with tempfile.NamedTemporaryFile(suffix=suffix, dir=services.import_dir(), delete=False) as tmp:
+        for chunk in file.chunks():
+            tmp.write(chunk)
+    path = Path(tmp.name)
+    try:
+        job = services.import_create(actor=request.auth, path=path, file_name=file.name or path.name,
+                                     mapping=_mapping(mapping), mode=mode, sheet=sheet, owner=owner or None,
+                                     pool_name=pool, copy=False)
+    finally:
+        path.unlink(missing_ok=True)
+    return Status(201, selectors.import_progress(job))
+
+
+@router.get("/imports", response=responses(list[ImportItemOut]), summary="Recent imports")
+def import_list(request):
+    return selectors.import_list(user=request.auth, limit=100)
+
+
+@router.get("/imports/{import_id}", response=responses(ImportOut), summary="Status, progress and counts")
+def import_get(request, import_id: int):
+    return selectors.import_progress(selectors.import_get(user=request.auth, job_id=import_id))
+
+
+class RejectsQuery(Schema):
+    format: str = Field("csv", description="csv or xlsx")
+
+
+@router.get("/imports/{import_id}/rejects", response=responses(None), summary="The rejected rows with reasons",
+            description="Every rejected row with its row number, its cells and the reason per column.")
+def import_rejects(request, import_id: int, params: Query[RejectsQuery]):
+    job = selectors.import_get(user=request.auth, job_id=import_id)
+    file_format = "xlsx" if params.format == "xlsx" else "csv"
+    content = selectors.rejections_file(job=job, file_format=file_format)
+    response = HttpResponse(content, content_type=services.XLSX_TYPE if file_format == "xlsx"
+                            else "text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.{file_format}"'
+    return response
+
+
+@router.post("/imports/{import_id}/undo", response=responses(ImportOut, write=True),
+             summary="Undo an import as a whole",
+             description="Removes what the import created; refused (409) once somebody changed its records.")
+def import_undo(request, import_id: int):
+    selectors.import_get(user=request.auth, job_id=import_id)
+    return selectors.import_progress(services.import_undo(actor=request.auth, job_id=import_id))
+
+
+class ExportQuery(CustomerQuery):
+    format: str = Field("csv", description="csv (UTF-8 with BOM) or xlsx")
+
+
+def _custom_filters(request) -> dict[str, str]:
+    return {k.removeprefix("cf_"): v for k, v in request.GET.items() if k.startswith("cf_")}
+
+
+@router.get("/customers/export", response=responses(None), summary="Export the filtered customer list",
+            description="The same filters and visibility as GET /customers (custom fields as cf_<key>=value), "
+                        "streamed as CSV or XLSX. Recorded in the audit log.")
+def customer_export(request, params: Query[ExportQuery]):
+    filters = CustomerFilters(
+        q=params.q, status=params.status, kind=params.kind, industry=params.industry, province=params.province,
+        city=params.city, district=params.district, owner=params.owner, team=params.team, tag=params.tag,
+        archived=params.archived, custom=_custom_filters(request),
+    )
+    return export_response(services.customer_export(actor=request.auth, filters=filters,
+                                                    file_format=params.format))
+
+
+def export_response(result: services.ExportResult):
+    if result.filename.endswith(".csv"):
+        response = StreamingHttpResponse(result.body, content_type=result.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    else:
+        response = FileResponse(result.body, as_attachment=True, filename=result.filename,
+                                content_type=result.content_type)
+    response["X-Total-Rows"] = str(result.rows)
+    return response
