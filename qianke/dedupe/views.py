@@ -204,6 +204,7 @@ def merge_detail(request, merge_id: int):
             for k in snap.get("kept", [])]
     return render(request, "dedupe/merge_detail.html", {
         "merge": merge, "merged": merged, "fields": fields, "moved": moved, "kept": kept,
+        "history_count": sum(len(ids) for ids in snap.get("audit_moved", {}).values()),
     })
 
 
