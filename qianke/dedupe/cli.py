@@ -53,6 +53,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output CSV file")
     p.set_defaults(func=cmd_dedupe)
 
+    from qianke.dedupe.merge_cli import add_merge_commands  # `qianke merge …` (the merge side of the app)
+
+    add_merge_commands(sub)
+
 
 def _header_key(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().lower().lstrip("\ufeff"))

@@ -1,0 +1,98 @@
+"""`qianke merge SURVIVOR_CODE MERGED_CODE… --by USER` and `qianke merge undo ID --by USER`.
+
+Imported before Django is set up (through qianke.dedupe.cli): models are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+ADMIN_USERNAME = "admin"
+
+
+def add_merge_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "merge", help="merge duplicate customers into one, or undo a merge",
+        description="Merge customers: qianke merge SURVIVOR_CODE MERGED_CODE… [--field FIELD=CODE …]. "
+                    "Undo: qianke merge undo MERGE_ID.",
+    )
+    p.add_argument("codes", nargs="+", metavar="CODE",
+                   help="the customer that stays, then the customers merged into it (or: undo MERGE_ID)")
+    p.add_argument("--field", action="append", default=[], metavar="FIELD=CODE",
+                   help="take FIELD's value from the customer CODE (repeatable), e.g. --field name=KH202611000002")
+    p.add_argument("--by", default=ADMIN_USERNAME, metavar="USER",
+                   help=f"the user making the change (default: {ADMIN_USERNAME})")
+    p.set_defaults(func=cmd_merge)
+
+
+def _actor(username: str):
+    from qianke.accounts.models import User
+    from qianke.cli import UsageError
+
+    actor = User.objects.filter(username=username, is_active=True).first()
+    if actor is None:
+        raise UsageError(f"--by: there is no active user '{username}' (see: qianke user list)")
+    return actor
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from qianke.cli import UsageError
+
+    if args.codes[0].lower() == "undo":
+        if len(args.codes) != 2 or args.field:
+            raise UsageError("usage: qianke merge undo MERGE_ID [--by USER]")
+        return _undo(args.codes[1], _actor(args.by))
+    if len(args.codes) < 2:
+        raise UsageError("CODE: name the customer that stays and at least one customer to merge into it")
+    return _merge(args, _actor(args.by))
+
+
+def _merge(args: argparse.Namespace, actor) -> int:
+    from qianke.cli import UsageError
+    from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+    from qianke.customers.models import Customer
+    from qianke.dedupe.services import customer_merge
+
+    codes = [c.strip().upper() for c in args.codes]
+    found = dict(Customer.objects.visible_to(actor).filter(code__in=codes).values_list("code", "pk"))
+    for code in codes:
+        if code not in found:
+            raise UsageError(f"CODE: there is no customer '{code}' that {actor.username} may see")
+    choices = {}
+    for item in args.field:
+        field, sep, code = item.partition("=")
+        code = code.strip().upper()
+        if not sep or code not in found:
+            raise UsageError(f"--field: expected FIELD=CODE with one of the codes given, got '{item}'")
+        choices[field.strip()] = found[code]
+    try:
+        merge = customer_merge(actor=actor, survivor_id=found[codes[0]], merged_ids=[found[c] for c in codes[1:]],
+                               field_choices=choices)
+    except ValidationFailed as exc:
+        details = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in exc.fields.items())
+        raise UsageError(details or str(exc.message)) from None
+    except (Conflict, NotFound, PermissionDenied) as exc:
+        raise UsageError(str(exc.message)) from None
+    moved = sum(len(m["pks"]) for m in merge.snapshot["moved"])
+    print(f"Merged {', '.join(codes[1:])} into {codes[0]} {merge.survivor.name}: {moved} related rows moved, "
+          f"{len(merge.snapshot['kept'])} left with the archived records.")
+    print(f"Merge {merge.pk}. Undo with: qianke merge undo {merge.pk}")
+    return 0
+
+
+def _undo(merge_id: str, actor) -> int:
+    from qianke.cli import UsageError
+    from qianke.core.errors import Conflict, NotFound
+    from qianke.dedupe.services import merge_undo
+
+    try:
+        number = int(merge_id)
+    except ValueError:
+        raise UsageError(f"MERGE_ID: expected a number, got '{merge_id}'") from None
+    try:
+        merge = merge_undo(actor=actor, merge_id=number)
+    except (Conflict, NotFound) as exc:
+        raise UsageError(str(exc.message)) from None
+    print(f"Merge {merge.pk} undone: {merge.survivor.code} {merge.survivor.name} and "
+          f"{len(merge.snapshot['merged'])} customer(s) are as before.")
+    return 0
