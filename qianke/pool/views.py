@@ -66,10 +66,12 @@ def _page_number(request) -> int:
 
 
 def _assignable_members(user, pool: Pool):
+    """Reps the user may assign to who belong to the pool (one query, membership checked in memory)."""
     if not services.may_manage(user):
         return None
+    member_teams = {t.pk for t in pool.teams.all()}
     return [u for u in assignable_owners(user).select_related("team").order_by("username")
-            if u.team_id and services.is_member(u, pool)]
+            if u.team_id and member_teams & set(services.team_ancestor_ids(u.team))]
 
 
 @ui_view
