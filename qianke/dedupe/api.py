@@ -97,7 +97,8 @@ class KeptOut(Schema):
     field: str
     customer: int
     pk: Any
-    reason: str = Field(..., description="one_to_one (the survivor has its own), unique or self_reference")
+    reason: str = Field(..., description="one_to_one (the survivor has its own), unique, self_reference or "
+                        "in_pool (a pool entry of an unowned customer, the survivor has an owner)")
 
 
 class MergeOut(Schema):

@@ -189,6 +189,10 @@ def _move_rows(survivor: Customer, merged: list[Customer]) -> tuple[list[dict], 
             reason = None
             if field.unique and survivor_has_one:
                 reason = "one_to_one"
+            elif label == "pool.PoolEntry" and survivor.owner_id and manager.filter(pk=pk, in_pool=True).exists():
+                # A customer waiting in a public pool has no owner: its pool state cannot become the state
+                # of an owned survivor.
+                reason = "in_pool"
             elif any(row[o] in group_ids for o in others):
                 reason = "self_reference"
             elif any(tuple(row[c] for c in s) in taken[i] for i, s in enumerate(unique_sets)):

@@ -277,3 +277,52 @@ def test_dismiss_of_a_group_with_an_invisible_member_is_not_found(org, make_cust
     with pytest.raises(NotFound):
         duplicate_group_dismiss(actor=org.rep, group_id=group.pk)
     duplicate_group_dismiss(actor=org.manager, group_id=group.pk)
+
+
+def test_deals_and_owner_history_move_and_come_back(org, pair):
+    from qianke.pipeline.models import Deal, Process
+    from qianke.pipeline.services import deal_create
+    from qianke.pool.models import OwnerChange
+    from qianke.pool.services import pool_transfer
+
+    a, b = pair
+    deal = deal_create(actor=org.rep, data={"customer": b.pk, "name": "华为 项目",
+                                            "process": Process.objects.get(code="big_account_sales").pk})
+    pool_transfer(actor=org.manager, customer_id=b.pk, to_user_id=org.rep2.pk, reason="休假")
+    pool_transfer(actor=org.manager, customer_id=b.pk, to_user_id=org.rep.pk, reason="回来了")
+    history = set(OwnerChange.objects.filter(customer=b).values_list("pk", flat=True))
+    assert len(history) == 2
+    before = _state(a, b)
+
+    merge = customer_merge(actor=org.rep, survivor_id=a.pk, merged_ids=[b.pk], field_choices={})
+    assert Deal.objects.get(pk=deal.pk).customer_id == a.pk
+    assert set(OwnerChange.objects.filter(customer=a).values_list("pk", flat=True)) >= history
+
+    merge_undo(actor=org.rep, merge_id=merge.pk)
+    assert Deal.objects.get(pk=deal.pk).customer_id == b.pk
+    assert _state(a, b) == before
+
+
+def test_a_pool_entry_moves_to_an_unentered_survivor_but_not_an_in_pool_state_onto_an_owned_one(org, pair,
+                                                                                                make_customer):
+    from qianke.pool.models import PoolEntry
+    from qianke.pool.services import pool_create, pool_release
+
+    a, b = pair
+    pool_create(actor=org.admin, data={"name": "华东公海", "teams": [org.east.pk]})
+    pool_release(actor=org.rep, customer_id=b.pk, reason="暂不跟进")
+    assert PoolEntry.objects.get(customer=b).in_pool
+    merge = customer_merge(actor=org.admin, survivor_id=a.pk, merged_ids=[b.pk], field_choices={})
+    assert not PoolEntry.objects.filter(customer=a).exists()
+    assert PoolEntry.objects.filter(customer=b).exists()
+    assert [k["reason"] for k in merge.snapshot["kept"] if k["model"] == "pool.PoolEntry"] == ["in_pool"]
+    merge_undo(actor=org.admin, merge_id=merge.pk)
+
+    # Taking the pooled record's (empty) owner, the survivor waits in the pool itself: the entry moves (its
+    # primary key is the customer, so the key changes) and comes back on undo.
+    d = make_customer(org.rep, "华为北京")
+    merge = customer_merge(actor=org.admin, survivor_id=d.pk, merged_ids=[b.pk], field_choices={"owner": b.pk})
+    d.refresh_from_db()
+    assert d.owner is None and PoolEntry.objects.get(customer=d).in_pool
+    merge_undo(actor=org.admin, merge_id=merge.pk)
+    assert PoolEntry.objects.get(customer=b).in_pool and not PoolEntry.objects.filter(customer=d).exists()
