@@ -68,3 +68,13 @@ def test_bad_arguments_are_usage_errors(capsys, org, pool, pooled):
     assert code == 2 and "CODE" in err
     code, out, err = run(capsys, "pool", "release", customer.code, "--by", "rep_east")
     assert code == 2  # --reason is required
+
+
+def test_jobs_run_pool_returns_and_warnings(capsys, org, pool, pooled):
+    customer = pooled(pool)
+    run(capsys, "pool", "claim", customer.code, "--by", "rep_east")
+    code, out, err = run(capsys, "jobs", "run", "pool.warnings")
+    assert code == 0, err
+    code, out, err = run(capsys, "jobs", "run", "pool.returns")
+    assert code == 0 and "returned" in out, err
+    assert Customer.objects.get(pk=customer.pk).owner == org.rep  # claimed today: nothing to return yet
