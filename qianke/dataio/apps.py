@@ -6,3 +6,14 @@ class DataioConfig(AppConfig):
     name = "qianke.dataio"
     label = "dataio"
     verbose_name = _("Import and export")
+
+    def ready(self) -> None:
+        from qianke.core.extensions import NavItem, register_nav_item
+        from qianke.dataio.services import imports_run_queued, may_import
+        from qianke.jobs.registry import Job, every, register_job
+
+        # Uploaded imports wait for the worker; it looks every minute (and takes over stalled ones).
+        register_job(Job(name="dataio.imports", func=imports_run_queued, schedule=every(1),
+                         description=_("Run the imports uploaded in the web UI or the API")))
+        register_nav_item(NavItem(key="imports", label=_("Import"), url_name="dataio:imports",
+                                  visible=may_import, order=60))

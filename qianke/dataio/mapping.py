@@ -61,14 +61,14 @@ CUSTOMER_TARGETS = [
     Target("scale", gettext_lazy("Scale"), ("规模", "企业规模", "人数规模", "scale", "size"), choices.Scale),
     Target("province", gettext_lazy("Province"), ("省", "省份", "所在省", "province", "state")),
     Target("city", gettext_lazy("City"), ("市", "城市", "所在城市", "地市", "city")),
-    Target("district", gettext_lazy("District / county"), ("区", "区县", "县", "区/县", "district", "county")),
+    Target("district", gettext_lazy("District / county"), ("区", "区县", "县区", "县", "区/县", "district", "county")),
     Target("address", gettext_lazy("Address"), ("地址", "详细地址", "通讯地址", "公司地址", "联系地址", "address")),
     Target("postcode", gettext_lazy("Postcode"), ("邮编", "邮政编码", "postcode", "zip", "zipcode", "postalcode")),
     Target("phone", gettext_lazy("Phone"), ("电话", "联系电话", "固定电话", "座机", "办公电话", "phone", "telephone",
                                              "tel")),
     Target("mobile", gettext_lazy("Mobile"), ("手机", "手机号", "手机号码", "移动电话", "mobile", "mobilephone",
                                                "cell", "cellphone")),
-    Target("fax", gettext_lazy("Fax"), ("传真", "fax")),
+    Target("fax", gettext_lazy("Fax"), ("传真", "传真号码", "fax")),
     Target("email", gettext_lazy("E-mail"), ("邮箱", "电子邮箱", "电子邮件", "email", "e-mail", "mail")),
     Target("website", gettext_lazy("Website"), ("网址", "网站", "公司网址", "website", "web", "url")),
     Target("notes", gettext_lazy("Notes"), ("备注", "说明", "notes", "note", "remarks", "comment")),
@@ -82,13 +82,13 @@ CUSTOMER_TARGETS = [
     Target("education", gettext_lazy("Education"), ("学历", "文化程度", "education"), choices.Education),
 ]
 CONTACT_TARGETS = [
-    Target("contact.name", gettext_lazy("Contact: name"), ("联系人", "联系人姓名", "联系人名称", "contact",
-                                                           "contactname", "contactperson")),
+    Target("contact.name", gettext_lazy("Contact: name"), ("联系人", "联系人姓名", "联系人名称", "接洽人",
+                                                           "contact", "contactname", "contactperson")),
     Target("contact.title", gettext_lazy("Contact: title"), ("职务", "职位", "联系人职务", "title", "position",
                                                              "jobtitle")),
     Target("contact.department", gettext_lazy("Contact: department"), ("部门", "所在部门", "department")),
     Target("contact.mobile", gettext_lazy("Contact: mobile"), ("联系人手机", "联系人手机号", "contactmobile")),
-    Target("contact.phone", gettext_lazy("Contact: phone"), ("联系人电话", "contactphone")),
+    Target("contact.phone", gettext_lazy("Contact: phone"), ("联系人电话", "接洽人电话", "contactphone")),
     Target("contact.email", gettext_lazy("Contact: e-mail"), ("联系人邮箱", "contactemail")),
     Target("contact.wechat", gettext_lazy("Contact: WeChat"), ("微信", "微信号", "联系人微信", "wechat")),
     Target("contact.gender", gettext_lazy("Contact: gender"), ("联系人性别", "contactgender"), choices.Gender),
@@ -130,7 +130,9 @@ def all_targets() -> list[Target]:
     targets = list(FIXED_TARGETS)
     for d in definitions_for(model="customer"):
         label = d.label + (f"（{d.unit}）" if d.unit else "")
-        targets.append(Target(f"custom.{d.key}", label, (d.label, d.label_en, d.key)))
+        # 客户+label: a field whose label is taken by a fixed one (职务 is the contact's title) can still be
+        # named for the customer (客户职务).
+        targets.append(Target(f"custom.{d.key}", label, (d.label, d.label_en, d.key, "客户" + d.label)))
     return targets
 
 

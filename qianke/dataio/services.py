@@ -47,7 +47,7 @@ from qianke.customers.services import (
 )
 from qianke.dataio import reader
 from qianke.dataio.fastpinyin import word_pinyin
-from qianke.dataio.mapping import resolve_mapping
+from qianke.dataio.mapping import detect_mapping, resolve_mapping
 from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
 from qianke.dataio.rows import PreparedRow, RowError, RowPreparer
 
@@ -196,6 +196,17 @@ def _stored_values(row: PreparedRow, mapping: dict[str, str]) -> dict[str, Any]:
         if customer.get(canonical):
             values[canonical] = customer[canonical]
     return values
+
+
+def import_columns(*, path: Path, sheet: str = "") -> dict[str, Any]:
+    """The file's columns with a few sample cells each, the detected mapping, its sheets and row count."""
+    table = reader.open_table(Path(path), sheet=sheet)
+    samples: dict[int, list[str]] = {}
+    for _number, cells in itertools.islice(table.rows, 3):
+        for index, cell in enumerate(cells):
+            samples.setdefault(index, []).append(cell)
+    return {"headers": table.headers, "mapping": detect_mapping(table.headers), "sheets": table.sheets,
+            "total": table.total, "samples": samples}
 
 
 def import_preview(*, actor: User, path: Path, mapping: dict[str, str] | None = None, sheet: str = "",

@@ -1,0 +1,125 @@
+"""Import pages (upload, mapping, preview, start, progress, result, undo), templates and the list export."""
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from qianke.core.models import AuditLog
+from qianke.customers.models import Customer
+from qianke.dataio.mapping import detect_mapping
+from qianke.dataio.models import ImportJob
+from qianke.jobs.registry import get_job
+from qianke.jobs.services import job_run
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _upload(client, path):
+    with open(path, "rb") as f:
+        answer = client.post(reverse("dataio:import_upload"), {"file": f})
+    assert answer.status_code == 302, answer.content
+    return answer["Location"]
+
+
+@pytest.mark.django_db
+def test_upload_map_preview_start_and_the_worker_job_runs_it(org, write_csv):
+    client = _client(org.info)
+    path = write_csv([["单位名称", "手机", "无关"], ["甲有限公司", "138 0000 1111", "x"], ["乙有限公司", "12", "y"]])
+    mapping_url = _upload(client, path)
+    page = client.get(mapping_url)
+    assert page.status_code == 200
+    # 单位名称 is recognised as the name; the page says so before anything is imported.
+    assert 'name="col_0"' in page.content.decode() and Customer.objects.count() == 0
+    form = {"col_0": "name", "col_1": "mobile", "col_2": "", "mode": "partial"}
+    preview = client.post(mapping_url, {**form, "action": "preview"})
+    text = preview.content.decode()
+    assert "13800001111" in text  # the canonical mobile, as it will be stored
+    assert "手机" in text and 'id="start-import"' in text
+    started = client.post(mapping_url, {**form, "action": "start"})
+    job = ImportJob.objects.get()
+    assert started["Location"] == reverse("dataio:import_detail", args=[job.pk])
+    assert job.status == "queued" and job.mapping == {"name": "单位名称", "mobile": "手机"}
+    waiting = client.get(started["Location"])
+    assert 'hx-trigger="every 1s"' in waiting.content.decode()
+    run = job_run(name="dataio.imports", force=True)
+    assert run.status == "succeeded" and run.counts["imports"] == 1
+    done = client.get(started["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger' not in done and 'value="100"' in done
+    assert "Undo" in done or "撤销" in done
+    assert Customer.objects.count() == 1
+    rejects = client.get(reverse("dataio:import_rejects", args=[job.pk]) + "?format=csv")
+    assert "乙有限公司" in rejects.content.decode("utf-8-sig")
+    assert client.post(reverse("dataio:import_undo", args=[job.pk])).status_code == 302
+    assert Customer.objects.count() == 0
+    listing = client.get(reverse("dataio:imports")).content.decode()
+    assert path.name in listing
+
+
+@pytest.mark.django_db
+def test_mapping_page_shows_the_missing_name_and_allows_mapping_it(org, write_csv):
+    client = _client(org.info)
+    url = _upload(client, write_csv([["单位", "手机"], ["甲有限公司", "13800001111"]]))
+    page = client.get(url).content.decode()
+    assert 'class="alert alert-error"' in page and 'id="start-import"' not in page
+    preview = client.post(url, {"col_0": "name", "col_1": "mobile", "action": "preview"}).content.decode()
+    assert 'id="start-import"' in preview
+
+
+@pytest.mark.django_db
+def test_the_menu_link_and_pages_follow_who_may_import(org):
+    assert get_job("dataio.imports") is not None
+    assert "/imports/" in _client(org.rep).get("/").content.decode()
+    assert "/imports/" not in _client(org.service).get("/").content.decode()
+    assert _client(org.service).get(reverse("dataio:imports")).status_code == 403
+    assert _client(org.rep).get(reverse("dataio:imports")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["registration", "lead_card", "new_product"])
+def test_templates_are_recognised_by_the_importer_and_have_drop_down_lists(org, key):
+    answer = _client(org.rep).get(reverse("dataio:import_template", args=[key]))
+    assert answer.status_code == 200
+    wb = load_workbook(io.BytesIO(answer.content))
+    sheet = wb.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    mapping = detect_mapping(headers)
+    assert set(mapping.values()) == {h for h in headers if h}, set(headers) - set(mapping.values())
+    assert sheet.data_validations.dataValidation  # drop-down lists for the choice columns
+    assert wb["选项"].sheet_state == "hidden"
+
+
+@pytest.mark.django_db
+def test_a_template_with_its_sample_row_imports(org, tmp_path):
+    from qianke.dataio.services import import_create, import_run
+
+    content = _client(org.info).get(reverse("dataio:import_template", args=["lead_card"])).content
+    path = tmp_path / "card.xlsx"
+    path.write_bytes(content)
+    job = import_run(job_id=import_create(actor=org.info, path=path, file_name="card.xlsx").pk)
+    assert job.created_customers == 1, list(job.rejections.values_list("errors", flat=True))
+    customer = Customer.objects.get()
+    assert customer.kind == "individual" and customer.gender == "male" and customer.mobile_norm == "13912345678"
+
+
+@pytest.mark.django_db
+def test_list_export_uses_the_list_filters_and_visibility(org, make_customer):
+    make_customer(org.rep, "华东甲有限公司", industry="logistics")
+    make_customer(org.rep, "华东乙有限公司", industry="manufacturing")
+    make_customer(org.rep_north, "华北丙有限公司", industry="logistics")
+    page = _client(org.rep).get(reverse("customers:list") + "?industry=logistics").content.decode()
+    assert reverse("dataio:customer_export") + "?industry=logistics&amp;format=csv" in page
+    answer = _client(org.rep).get(reverse("dataio:customer_export") + "?industry=logistics&format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode("utf-8-sig"))))
+    assert [r[1] for r in rows[1:]] == ["华东甲有限公司"]
+    answer = _client(org.gm).get(reverse("dataio:customer_export") + "?format=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(answer.streaming_content))).active
+    assert sheet.max_row == 4
+    assert AuditLog.objects.filter(action="export", actor=org.gm, changes__rows=[None, 3]).exists()
