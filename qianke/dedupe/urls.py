@@ -10,6 +10,7 @@ urlpatterns = [
     path("duplicates/<int:group_id>/", views.group_review, name="review"),
     path("duplicates/<int:group_id>/dismiss/", views.group_dismiss, name="dismiss"),
     path("duplicates/merge/", views.customers_merge, name="merge"),
+    path("duplicates/evidence/", views.form_evidence, name="form_evidence"),
     path("merges/<int:merge_id>/", views.merge_detail, name="merge_detail"),
     path("merges/<int:merge_id>/undo/", views.merge_undo, name="undo"),
 ]

@@ -229,3 +229,32 @@ def merged_panel_context(request, customer) -> dict | None:
     if merge is None:
         return None
     return {"merge": merge, "survivor": merge.survivor}
+
+
+FORM_FIELDS = ("name", "kind", "short_name", "province", "city", "district", "address", "postcode", "phone",
+               "mobile", "email")
+
+
+@require_POST
+@ui_view
+def form_evidence(request):
+    """HTMX, from the customer form's duplicate warning: the evidence for each likely duplicate of the values
+    being entered (nothing is saved)."""
+    from qianke.customers.selectors import customer_get
+    from qianke.customers.services import clean_customer_data
+
+    data = {f: request.POST.get(f, "") for f in FORM_FIELDS if f in request.POST}
+    instance = None
+    exclude = query_int(request.POST.get("exclude"))
+    if exclude:
+        instance = customer_get(user=request.user, customer_id=exclude)
+    try:
+        values, _tags = clean_customer_data(actor=request.user, data=data, instance=instance)
+    except ValidationFailed:
+        values = {}
+    candidates = []
+    if values.get("name") or instance is not None:
+        candidates = selectors.duplicate_candidates(user=request.user, values=values, instance=instance)
+    for candidate in candidates:
+        candidate.rows = _evidence_rows([{"evidence": candidate.evidence}])[0]["rows"]
+    return render(request, "dedupe/_form_evidence.html", {"candidates": candidates})

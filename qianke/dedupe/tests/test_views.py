@@ -146,3 +146,24 @@ def test_list_query_count_is_bounded(client, org, make_customer, django_assert_m
     with django_assert_max_num_queries(14):
         response = client.get(reverse("dedupe:list"))
     assert len(response.context["page"].items) == 10
+
+
+def test_customer_form_warning_loads_the_evidence_for_the_values_entered(client, org, make_customer):
+    existing = make_customer(org.rep, "北京华为技术有限公司", phone="010-62345678")
+    hidden = make_customer(org.rep2, "华为技术北京有限公司", phone="010-62345678")
+    client.force_login(org.rep)
+    form = client.post(reverse("customers:create") + "?kind=organization",
+                       {"kind": "organization", "name": "华为技术（北京）有限公司", "phone": "(010) 6234 5678",
+                        "relation_class": "business", "status": "potential"})
+    body = form.content.decode()
+    assert 'id="duplicate-warning"' in body and 'id="duplicate-evidence"' in body
+    response = client.post(reverse("dedupe:form_evidence"), {"kind": "organization", "name": "华为技术（北京）有限公司",
+                                                             "phone": "(010) 6234 5678"})
+    body = response.content.decode()
+    assert f'data-customer="{existing.pk}"' in body and f'data-customer="{hidden.pk}"' not in body
+    assert "01062345678" in body  # the phone evidence
+    # While editing, the customer itself is left out.
+    response = client.post(reverse("dedupe:form_evidence"), {"kind": "organization", "name": existing.name,
+                                                             "phone": existing.phone, "exclude": existing.pk})
+    assert f'data-customer="{existing.pk}"' not in response.content.decode()
+    assert client.post(reverse("dedupe:form_evidence"), {"name": "x", "exclude": hidden.pk}).status_code == 404
