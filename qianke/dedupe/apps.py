@@ -20,3 +20,5 @@ class DedupeConfig(AppConfig):
         register_nav_item(NavItem(key="duplicates", label=_("Duplicates"), url_name="dedupe:list", order=60))
         register_customer_panel(Section(key="merged_into", template="dedupe/_merged_panel.html",
                                         context=views.merged_panel_context, order=5))
+        register_customer_panel(Section(key="duplicates", template="dedupe/_candidates_panel.html",
+                                        context=views.candidates_panel_context, order=90))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("duplicates/<int:group_id>/dismiss/", views.group_dismiss, name="dismiss"),
     path("duplicates/merge/", views.customers_merge, name="merge"),
     path("duplicates/evidence/", views.form_evidence, name="form_evidence"),
+    path("customers/<int:customer_id>/duplicates/", views.customer_candidates, name="customer_candidates"),
     path("merges/<int:merge_id>/", views.merge_detail, name="merge_detail"),
     path("merges/<int:merge_id>/undo/", views.merge_undo, name="undo"),
 ]

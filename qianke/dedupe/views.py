@@ -258,3 +258,21 @@ def form_evidence(request):
     for candidate in candidates:
         candidate.rows = _evidence_rows([{"evidence": candidate.evidence}])[0]["rows"]
     return render(request, "dedupe/_form_evidence.html", {"candidates": candidates})
+
+
+def candidates_panel_context(request, customer) -> dict | None:
+    """On an active customer: a placeholder that loads the likely duplicates with htmx, so the customer
+    page itself runs no extra query."""
+    if customer.is_archived:
+        return None
+    return {"customer": customer}
+
+
+@ui_view
+def customer_candidates(request, customer_id: int):
+    """HTMX: the likely duplicates of one customer, each with a link to compare and merge."""
+    candidates = selectors.customer_duplicates(user=request.user, customer_id=customer_id)
+    for candidate in candidates:
+        candidate.agreeing = [ROLE_LABELS.get(e["role"], e["role"]) for e in candidate.evidence if e["weight"] > 0]
+    return render(request, "dedupe/_candidates.html", {"candidates": candidates, "customer_id": customer_id,
+                                                       "all_ids": [customer_id, *(c.customer.pk for c in candidates)]})

@@ -26,7 +26,7 @@ def test_list_shows_the_groups_the_user_may_see(client, org, pair, make_customer
     client.force_login(org.rep)
     body = client.get(reverse("dedupe:list")).content.decode()
     assert f'id="group-{group.pk}"' in body and a.name in body and b.name in body
-    assert "Duplicates" in body  # the menu item
+    assert f'href="{reverse("dedupe:list")}"' in body  # the menu item
     client.force_login(org.rep2)
     body = client.get(reverse("dedupe:list")).content.decode()
     assert f'id="group-{group.pk}"' not in body
@@ -88,7 +88,7 @@ def test_undo_refused_with_a_message_after_a_conflicting_edit(client, org, pair)
                                                              "survivor": a.pk, "field:email": b.pk})
     merge = Merge.objects.get()
     customer_update(actor=org.rep, customer_id=a.pk, data={"email": "sales@huawei.example"})
-    response = client.post(reverse("dedupe:undo", args=[merge.pk]), follow=True)
+    response = client.post(reverse("dedupe:undo", args=[merge.pk]), follow=True, headers={"Accept-Language": "en"})
     body = response.content.decode()
     assert "edited after the merge" in body
     assert Merge.objects.get().undone_at is None
@@ -167,3 +167,19 @@ def test_customer_form_warning_loads_the_evidence_for_the_values_entered(client,
                                                              "phone": existing.phone, "exclude": existing.pk})
     assert f'data-customer="{existing.pk}"' not in response.content.decode()
     assert client.post(reverse("dedupe:form_evidence"), {"name": "x", "exclude": hidden.pk}).status_code == 404
+
+
+def test_customer_page_loads_its_likely_duplicates_with_a_merge_link(client, org, make_customer,
+                                                                     django_assert_max_num_queries):
+    a = make_customer(org.rep, "北京华为技术有限公司", phone="010-62345678")
+    b = make_customer(org.rep, "华为技术（北京）有限公司", phone="010 6234 5678")
+    hidden = make_customer(org.rep2, "华为技术北京有限公司", phone="01062345678")
+    client.force_login(org.rep)
+    page = client.get(reverse("customers:detail", args=[a.pk])).content.decode()
+    assert reverse("dedupe:customer_candidates", args=[a.pk]) in page
+    body = client.get(reverse("dedupe:customer_candidates", args=[a.pk])).content.decode()
+    assert f'data-customer="{b.pk}"' in body and f'data-customer="{hidden.pk}"' not in body
+    assert f"ids={a.pk}&amp;ids={b.pk}" in body
+    lone = make_customer(org.rep, "独一无二贸易有限公司")
+    assert client.get(reverse("dedupe:customer_candidates", args=[lone.pk])).content.decode().strip() == ""
+    assert client.get(reverse("dedupe:customer_candidates", args=[hidden.pk])).status_code == 404
