@@ -103,6 +103,21 @@ def test_search_rows_find_the_customers(home):
         assert c in page.items or page.count > len(page.items), query
 
 
+def test_search_rows_hold_the_tokens_the_services_index(home):
+    from qianke.customers.services import customer_search_sync
+
+    demo_generate(customers=150, seed=5, workers=0)
+
+    def tokens():
+        return {row.customer_id: [sorted(getattr(row, column).split()) for column in ("names", "pinyin", "digits", "other")]
+                for row in CustomerSearch.objects.all()}
+
+    demo_rows = tokens()
+    customer_search_sync(customer_ids=list(demo_rows))  # the real search_document, no demo caches
+    assert tokens() == demo_rows
+    assert normalize.search_document.__module__ == "qianke.core.normalize"  # the demo's stand-in is gone
+
+
 def test_worker_process_builds_the_same_data(home):
     demo_generate(customers=120, seed=9, workers=0, batch_size=50)
     first = list(Customer.objects.order_by("id").values_list("name", "phone", "mobile"))
