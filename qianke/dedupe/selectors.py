@@ -16,7 +16,7 @@ from qianke.accounts.models import User
 from qianke.core.errors import NotFound, ValidationFailed
 from qianke.customers.models import Customer
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
-from qianke.dedupe.models import DuplicateGroup, DuplicateMember, Merge, MergedCustomer
+from qianke.dedupe.models import DuplicateGroup, DuplicateMember, Merge, MergedCustomer, NotDuplicatePair
 
 
 def visible_groups(user: User) -> QuerySet[DuplicateGroup]:
@@ -160,6 +160,10 @@ def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], m
     if core and len(core) >= 2:
         ids.update(search.match_ids(core, limit=SEARCH_CANDIDATES) or [])
     ids.discard(exclude_id)
+    if exclude_id and ids:
+        # Pairs a person marked "not duplicates" are not proposed again.
+        ids -= set(NotDuplicatePair.objects.filter(left_id=exclude_id, right_id__in=ids).values_list("right_id", flat=True))
+        ids -= set(NotDuplicatePair.objects.filter(right_id=exclude_id, left_id__in=ids).values_list("left_id", flat=True))
     return ids
 
 

@@ -118,3 +118,14 @@ def test_customer_duplicates_lists_candidates_the_user_may_see(org, make_custome
     assert hidden.pk in [c.customer.pk for c in customer_duplicates(user=org.admin, customer_id=a.pk)]
     with pytest.raises(NotFound):
         customer_duplicates(user=org.rep, customer_id=hidden.pk)
+
+
+def test_pairs_marked_not_duplicates_are_not_proposed_again(org, make_customer):
+    from qianke.dedupe.services import duplicate_group_dismiss
+
+    a = make_customer(org.rep, "北京华为技术有限公司", phone="010-62345678")
+    b = make_customer(org.rep, "华为技术（北京）有限公司", phone="010 6234 5678")
+    assert [c.customer.pk for c in customer_duplicates(user=org.rep, customer_id=a.pk)] == [b.pk]
+    duplicate_group_dismiss(actor=org.rep, group_id=_group(a, b).pk)
+    assert customer_duplicates(user=org.rep, customer_id=a.pk) == []
+    assert customer_duplicates(user=org.rep, customer_id=b.pk) == []
