@@ -35,6 +35,8 @@ class ImportJob(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+", verbose_name=_("owner of the new customers"))
     pool_name = models.CharField(_("public pool"), max_length=100, blank=True)
+    # The importing user's language: the worker writes the rejection messages in it.
+    language = models.CharField(max_length=10, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(_("rows in the file"), null=True, blank=True)
     checkpoint = models.PositiveIntegerField(_("last committed row"), default=0)

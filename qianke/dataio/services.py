@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, ProtectedError, Q, RestrictedError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from qianke.accounts.models import Role, User
@@ -150,6 +150,7 @@ def import_create(
         actor=actor, file_name=Path(file_name).name[:255], file_path=str(stored), file_sha256=digest,
         sheet=sheet, headers=table.headers, mapping=resolved, mode=mode, owner=owner_user, pool_name=pool_name,
         total_rows=table.total, status=Status.RUNNING if claim else Status.QUEUED,
+        language=translation.get_language() or "",
         started_at=now if claim else None, heartbeat_at=now if claim else None,
     )
 
@@ -505,6 +506,11 @@ def import_run(*, job_id: int, progress: ProgressFn | None = None, batch_size: i
     job = _claim(job_id, take_over)
     if job is None:
         raise Conflict(_("This import is already running or has finished."))
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _import_run(job, progress, batch_size)
+
+
+def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) -> ImportJob:
     actor = job.actor
     try:
         table = reader.open_table(Path(job.file_path), sheet=job.sheet, count=job.total_rows is None)

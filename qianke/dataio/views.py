@@ -135,14 +135,20 @@ def import_mapping(request, token: str):
         error = exc
     labels = {t.key: str(t.label) for t in targets}
     by_column = {column: field for field, column in selected.items()}
-    columns = [{"index": i, "header": h, "field": by_column.get(h, ""), "samples": info["samples"].get(i, [])}
+    columns = [{"index": i, "header": h, "field": by_column.get(h, ""), "samples": [v for v in info["samples"].get(i, []) if v]}
                for i, h in enumerate(info["headers"])]
     if preview:
+        # Fields in the file's column order, then the canonical forms used for matching and search.
+        order = {h: i for i, h in enumerate(info["headers"])}
+        fields = sorted(preview["mapping"], key=lambda f: order.get(preview["mapping"][f], 0))
+        canonical = {"name_norm": _("Name for duplicate checks"), "mobile_norm": _("Mobile, canonical"),
+                     "phone_norm": _("Phone, canonical")}
         for row in preview["rows"]:
-            row["shown"] = [(labels.get(field, field), row["values"].get(field, "")) for field in preview["mapping"]]
-            for extra in ("name_norm", "mobile_norm", "phone_norm"):
-                if extra in row["values"]:
-                    row["shown"].append((extra, row["values"][extra]))
+            if row["errors"]:
+                row["shown"] = []
+                continue
+            row["shown"] = [(labels.get(field, field), row["values"].get(field, "")) for field in fields]
+            row["shown"] += [(label, row["values"][key]) for key, label in canonical.items() if key in row["values"]]
     owners = list(assignable_owners(user).order_by("username")[:500]) if services.may_import_for_others(user) else []
     return render(request, "dataio/import_mapping.html", {
         "token": token, "draft": draft, "info": info, "preview": preview, "columns": columns, "targets": targets,

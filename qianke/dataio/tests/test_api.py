@@ -46,7 +46,7 @@ def test_upload_runs_in_the_worker_and_reports_progress_rejects_and_undo(org, ap
     assert [i["id"] for i in call("get", "/imports").json()] == [job["id"]]
     rejects = call("get", f"/imports/{job['id']}/rejects")
     rows = list(csv.reader(io.StringIO(rejects.content.decode("utf-8-sig"))))
-    assert rows[0][0] in ("Row", "行") and rows[1][:3] == ["3", "乙有限公司", "12"] and "手机" in rows[1][3]
+    assert rows[0][0] in ("Row", "行号") and rows[1][:3] == ["3", "乙有限公司", "12"] and "手机" in rows[1][3]
     xlsx = call("get", f"/imports/{job['id']}/rejects", QUERY_STRING="format=xlsx")
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 2
     undone = call("post", f"/imports/{job['id']}/undo")
