@@ -62,7 +62,9 @@ class RowPreparer:
         self.definitions = {kind: definitions_for(model="customer", kind=kind) for kind in Kind.values}
         self.templates = {kind: Customer(kind=kind, status=Status.POTENTIAL, potential_kind=PotentialKind.GENERAL,
                                          custom={}) for kind in Kind.values}
-        self.default_owner = None if unowned else (owner or actor)
+        # `unowned` (an import into a public pool): created under the importer, who must see them for
+        # pool_add_customers to take them; it then clears owner and team.
+        self.default_owner = actor if unowned else (owner or actor)
         self.unowned = unowned
         self._owners: dict[str, User | None] = {}
         self.customer_fields = [t for t in self.columns if "." not in t and t not in _SPECIAL]

@@ -189,3 +189,32 @@ def test_a_file_that_is_not_csv_or_xlsx_text_is_refused(org, tmp_path):
     with pytest.raises(ValidationFailed) as exc:
         import_create(actor=org.info, path=path, file_name="broken.xlsx")
     assert "file" in exc.value.fields
+
+
+@pytest.mark.django_db
+def test_pool_option_puts_the_new_customers_unowned_into_the_pool_and_undo_takes_them_out(org, write_csv):
+    from qianke.pool.models import Pool, PoolEntry
+
+    pool = Pool.objects.create(name="华东公海")
+    path = write_csv([["客户名称", "业务员"], ["甲有限公司", "rep_east"], ["乙有限公司", ""]])
+    job = _import(org.manager, path, pool_name="华东公海")
+    assert job.created_customers == 2
+    assert list(Customer.objects.values_list("owner", "team")) == [(None, None), (None, None)]
+    assert PoolEntry.objects.filter(pool=pool, in_pool=True).count() == 2
+    import_undo(actor=org.manager, job_id=job.pk)
+    assert not Customer.objects.exists() and not PoolEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_pool_option_is_checked_before_anything_is_imported(org, write_csv):
+    from qianke.pool.models import Pool
+
+    Pool.objects.create(name="华东公海")
+    path = write_csv([["客户名称"], ["甲有限公司"]])
+    with pytest.raises(ValidationFailed) as exc:
+        import_create(actor=org.info, path=path, file_name="a.csv", pool_name="没有这个公海")
+    assert "pool" in exc.value.fields
+    with pytest.raises(PermissionDenied):
+        import_create(actor=org.rep, path=path, file_name="a.csv", pool_name="华东公海")
+    with pytest.raises(ValidationFailed):
+        import_create(actor=org.info, path=path, file_name="a.csv", pool_name="华东公海", owner="rep_east")
