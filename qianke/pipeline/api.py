@@ -287,3 +287,117 @@ def deal_checklist(request, deal_id: int):
 def checklist_tick(request, deal_id: int, item_id: int, payload: TickIn):
     services.checklist_tick(actor=request.auth, deal_id=deal_id, item_id=item_id, done=payload.done)
     return _checklist_out(selectors.deal_get(user=request.auth, deal_id=deal_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------------------------
+
+
+class ForecastCellOut(Schema):
+    deals: int
+    amount: Decimal
+    weighted: Decimal = Field(..., description="Sum of amount × probability.")
+
+
+class ForecastRowOut(Schema):
+    id: int | None
+    name: str
+    team: str
+    months: list[ForecastCellOut]
+    total: ForecastCellOut
+
+
+class ForecastOut(Schema):
+    months: list[dt.date]
+    by_owner: list[ForecastRowOut]
+    by_team: list[ForecastRowOut]
+    totals: list[ForecastCellOut]
+    total: ForecastCellOut
+    won: list[Decimal] = Field(..., description="Amount won per month (deals closed won in it).")
+    overdue: ForecastCellOut = Field(..., description="Open deals whose expected close date has passed.")
+
+
+def _forecast_row(row) -> dict:
+    return {"id": row.key, "name": row.label, "team": row.team, "months": row.cells, "total": row.total}
+
+
+class FunnelStepOut(Schema):
+    stage: StageRef
+    reached: int = Field(..., description="Deals of the cohort that reached this stage or went beyond.")
+    conversion: float | None = Field(..., description="Share of them that reached the next stage.")
+    avg_days_in_stage: float | None
+    stays: int = Field(..., description="Completed stays the average is taken over.")
+
+
+class FunnelOut(Schema):
+    process: Ref
+    date_from: dt.date
+    date_to: dt.date
+    cohort: int = Field(..., description="Deals opened in the period.")
+    open: int
+    steps: list[FunnelStepOut]
+    won: int = Field(..., description="Deals closed won in the period.")
+    lost: int
+    win_rate: float | None
+    avg_cycle_days: float | None = Field(..., description="Average days from opening to winning.")
+
+
+class StalledOut(Schema):
+    deal: DealOut
+    days_in_stage: int
+    days_over: int | None = Field(..., description="Days beyond the stage's normal duration.")
+    next_step_overdue_days: int | None
+
+
+class ForecastVsActualOut(Schema):
+    month: dt.date
+    taken_on: dt.date | None = Field(..., description="The snapshot compared (the last before the month began).")
+    forecast_weighted: Decimal | None
+    forecast_amount: Decimal | None
+    actual: Decimal
+
+
+class FunnelQuery(Schema):
+    process: int
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@router.get("/deal-reports/forecast", response=responses(ForecastOut),
+            summary="Weighted forecast by expected close month, per owner and team")
+def report_forecast(request, start: dt.date | None = None, months: int = 6, process: int | None = None):
+    from qianke.pipeline import reports
+
+    f = reports.forecast(user=request.auth, start=start, months=months, process_id=process)
+    return {"months": f.months, "by_owner": [_forecast_row(r) for r in f.by_owner],
+            "by_team": [_forecast_row(r) for r in f.by_team], "totals": f.totals, "total": f.total,
+            "won": f.won, "overdue": f.overdue}
+
+
+@router.get("/deal-reports/funnel", response=responses(FunnelOut),
+            summary="Funnel with stage-to-stage conversion, win rate, cycle length and time in stage")
+def report_funnel(request, params: Query[FunnelQuery]):
+    from qianke.pipeline import reports
+
+    process = selectors.process_get(process_id=params.process)
+    f = reports.funnel(user=request.auth, process=process, date_from=params.date_from, date_to=params.date_to)
+    return {"process": process, "date_from": f.date_from, "date_to": f.date_to, "cohort": f.cohort,
+            "open": f.open, "steps": f.steps, "won": f.won, "lost": f.lost, "win_rate": f.win_rate,
+            "avg_cycle_days": f.avg_cycle_days}
+
+
+@router.get("/deal-reports/stalled", response=responses(PageOut[StalledOut]),
+            summary="Stalled deals: longer in a stage than its normal duration, or next step overdue")
+def report_stalled(request, page: Query[PageParams], process: int | None = None):
+    from qianke.pipeline import reports
+
+    return page_out(reports.stalled(user=request.auth, process_id=process, offset=page.offset, limit=page.limit))
+
+
+@router.get("/deal-reports/forecast-vs-actual", response=responses(list[ForecastVsActualOut]),
+            summary="Forecast (weekly snapshots) versus amount won, per month")
+def report_forecast_vs_actual(request, months: int = 6):
+    from qianke.pipeline import reports
+
+    return reports.forecast_vs_actual(user=request.auth, months=max(1, min(months, 24)))

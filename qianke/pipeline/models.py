@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qianke.core.models import ArchivableModel, TimeStampedModel
@@ -167,6 +168,10 @@ class Deal(TimeStampedModel, ArchivableModel):
                                verbose_name=_("won/lost reason"))
     reason_note = models.CharField(_("reason details"), max_length=500, blank=True)
     stage_entered_at = models.DateTimeField(_("in stage since"))
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    # Order of the furthest open or won stage the deal ever reached (moves back keep it), so the funnel
+    # is one GROUP BY over deals instead of a walk through the stage history.
+    furthest_order = models.PositiveSmallIntegerField(default=0, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("created by"))
@@ -183,6 +188,8 @@ class Deal(TimeStampedModel, ArchivableModel):
             models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_idx"),
             models.Index(fields=["owner", "semantic"], name="deal_owner_idx"),
             models.Index(fields=["semantic", "next_step_due"], name="deal_next_step_idx"),
+            models.Index(fields=["process", "opened_at"], name="deal_cohort_idx"),
+            models.Index(fields=["semantic", "closed_at"], name="deal_closed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -211,7 +218,8 @@ class DealStageChange(models.Model):
         verbose_name_plural = _("stage history")
         indexes = [
             models.Index(fields=["deal", "entered_at"], name="dealstage_deal_idx"),
-            models.Index(fields=["stage", "entered_at"], name="dealstage_stage_idx"),
+            # Covering on PostgreSQL: time in stage is read from the index alone.
+            models.Index(fields=["stage", "entered_at"], include=["duration_seconds"], name="dealstage_stage_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["deal"], condition=Q(left_at__isnull=True),
@@ -241,3 +249,28 @@ class DealChecklistTick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.item_id}"
+
+
+class ForecastSnapshot(models.Model):
+    """The weekly photograph of the forecast (job pipeline.forecast_snapshot): per owner and expected close
+    month, what was open and what it was worth weighted by probability. "Forecast versus actual" compares
+    the last snapshot taken before a month began with the deals won in it."""
+
+    taken_on = models.DateField(_("taken on"))
+    month = models.DateField(_("month"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("owner"))
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("team"))
+    deals = models.PositiveIntegerField(_("deals"), default=0)
+    amount = models.DecimalField(_("amount (¥)"), max_digits=16, decimal_places=2, default=0)
+    weighted = models.DecimalField(_("weighted amount (¥)"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["-taken_on", "month"]
+        verbose_name = _("forecast snapshot")
+        verbose_name_plural = _("forecast snapshots")
+        indexes = [models.Index(fields=["taken_on", "month"], name="forecast_snapshot_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.taken_on}: {self.month:%Y-%m} {self.owner_id}"

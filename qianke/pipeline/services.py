@@ -208,7 +208,8 @@ def deal_create(*, actor: User, data: dict[str, Any], at: dt.datetime | None = N
         prob = cleaned.pop("probability", None)
         owner = cleaned.pop("owner", None) or (actor if actor.pk else None)
         deal = Deal(**cleaned, stage=stage, semantic=stage.semantic, owner=owner,
-                    team=owner.team if owner else None, stage_entered_at=when,
+                    team=owner.team if owner else None, stage_entered_at=when, opened_at=when,
+                    furthest_order=stage.order,
                     probability=stage.probability if prob is None else prob,
                     probability_overridden=prob is not None, created_by=actor if actor.pk else None)
         deal.save()
@@ -343,6 +344,8 @@ def deal_move(*, actor: User, deal_id: int, stage_id: int, override_reason: str 
             override_reason=override_reason if unmet else "", unmet=unmet)
         was_open = deal.semantic == Semantic.OPEN
         deal.stage, deal.semantic, deal.stage_entered_at = target, target.semantic, when
+        if target.semantic != Semantic.LOST:
+            deal.furthest_order = max(deal.furthest_order, target.order)
         if not deal.probability_overridden or target.semantic != Semantic.OPEN:
             deal.probability = target.probability
         if target.semantic == Semantic.OPEN:
@@ -358,7 +361,10 @@ def deal_move(*, actor: User, deal_id: int, stage_id: int, override_reason: str 
         if target.semantic == Semantic.WON and was_open:
             from qianke.customers.lifecycle import customer_record_purchase
 
-            customer_record_purchase(actor=actor, customer_id=deal.customer_id, at=when,
+            # A backdated win cannot be dated before the customer's current status began (lifecycle rule).
+            since = deal.customer.status_changed_at
+            customer_record_purchase(actor=actor, customer_id=deal.customer_id,
+                                     at=max(when, since) if since else when,
                                      reason=_("Deal won: %(name)s") % {"name": deal.name})
         _recheck_visible(actor, deal)
     deal.last_change = change  # for callers that show what was recorded

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from qianke.core.errors import Conflict, NotFound, ValidationFailed
 from qianke.core.forms import add_service_errors
-from qianke.core.views import is_htmx, query_int, ui_view
+from qianke.core.views import is_htmx, query_date, query_int, ui_view
 from qianke.customers import selectors as customer_selectors
 from qianke.customers.selectors import Page
-from qianke.pipeline import selectors, services
+from qianke.pipeline import reports, selectors, services
 from qianke.pipeline.forms import DealForm, MoveForm
 from qianke.pipeline.models import Semantic
 
@@ -201,3 +201,63 @@ def board(request):
             "fill_in": _("fill in"),
         },
     })
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------------------------
+
+
+def may_see_team_reports(user) -> bool:
+    return services.may_override(user)
+
+
+def home_stalled_context(request) -> dict | None:
+    """Managers' home page: the deals that stalled in the teams they see."""
+    if not may_see_team_reports(request.user):
+        return None
+    page = reports.stalled(user=request.user, limit=5)
+    return {"page": page}
+
+
+def _chart_money(value) -> float:
+    return float(value or 0)
+
+
+@ui_view
+def report_page(request):
+    user = request.user
+    processes = selectors.process_list(include_inactive=True)
+    process_id = query_int(request.GET.get("process")) or selectors.latest_open_deal_process_id(user=user)
+    process = next((p for p in processes if p.pk == process_id), processes[0] if processes else None)
+    months = min(max(query_int(request.GET.get("months")) or 6, 1), 24)
+    forecast = reports.forecast(user=user, months=months)
+    funnel = reports.funnel(user=user, process=process, date_from=query_date(request.GET.get("date_from")),
+                            date_to=query_date(request.GET.get("date_to"))) if process else None
+    history = reports.forecast_vs_actual(user=user, months=6)
+    chart = {
+        "forecast": {"months": [m.strftime("%Y-%m") for m in forecast.months],
+                     "amount": [_chart_money(c.amount) for c in forecast.totals],
+                     "weighted": [_chart_money(c.weighted) for c in forecast.totals],
+                     "won": [_chart_money(w) for w in forecast.won],
+                     "labels": {"amount": _("Open amount"), "weighted": _("Weighted forecast"), "won": _("Won")}},
+        "funnel": {"steps": [{"name": s.stage.name, "value": s.reached} for s in funnel.steps] if funnel else []},
+        "history": {"months": [r.month.strftime("%Y-%m") for r in history],
+                    "forecast": [_chart_money(r.forecast_weighted) if r.forecast_weighted is not None else None
+                                 for r in history],
+                    "actual": [_chart_money(r.actual) for r in history],
+                    "labels": {"forecast": _("Forecast (weighted)"), "actual": _("Won")}},
+    }
+    return render(request, "pipeline/reports.html", {
+        "forecast": forecast, "funnel": funnel, "history": history, "processes": processes, "process": process,
+        "months": months, "chart": chart})
+
+
+@ui_view
+def stalled_list(request):
+    page_number = max(query_int(request.GET.get("page")) or 1, 1)
+    process_id = query_int(request.GET.get("process"))
+    page = reports.stalled(user=request.user, process_id=process_id, offset=(page_number - 1) * PAGE_SIZE,
+                           limit=PAGE_SIZE)
+    return render(request, "pipeline/stalled.html", {"page": page, "page_number": page_number,
+                                                     "processes": selectors.process_list(), "process_id": process_id})

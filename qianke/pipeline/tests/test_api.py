@@ -101,3 +101,21 @@ def test_deals_follow_customer_visibility_in_the_api(org, api, make_deal):
     assert north("get", "/deals").json()["count"] == 0
     assert api(org.manager)("get", "/deals").json()["count"] == 1
     assert api(org.director)("get", f"/deals/{deal.pk}").status_code == 200
+
+
+def test_report_endpoints(org, api, make_deal, process):
+    from django.utils import timezone
+
+    make_deal(org.rep, amount="100000", expected_close_date=timezone.localdate())
+    make_deal(org.rep_north, amount="50000", expected_close_date=timezone.localdate())
+    body = api(org.manager)("get", "/deal-reports/forecast?months=3").json()
+    assert len(body["months"]) == 3 and body["total"]["weighted"] == "10000.00"
+    assert body["by_owner"][0]["name"] == "rep_east" and body["by_team"][0]["name"] == "华东组"
+    assert api(org.gm)("get", "/deal-reports/forecast").json()["total"]["weighted"] == "15000.00"
+    body = api(org.gm)("get", f"/deal-reports/funnel?process={process('big_account_sales').pk}").json()
+    assert body["cohort"] == 2 and body["steps"][0]["reached"] == 2 and body["steps"][0]["conversion"] == 0.0
+    assert api(org.gm)("get", "/deal-reports/funnel?process=999999").status_code == 404
+    body = api(org.gm)("get", "/deal-reports/stalled").json()
+    assert body["count"] == 0 and body["items"] == []
+    rows = api(org.gm)("get", "/deal-reports/forecast-vs-actual?months=2").json()
+    assert len(rows) == 2 and rows[-1]["actual"] == "0.00"

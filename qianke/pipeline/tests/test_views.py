@@ -166,3 +166,33 @@ def test_pages_need_a_login(client, name):
 def test_menu_links_to_deals(client, org):
     client.force_login(org.rep)
     assert reverse("pipeline:deal_list") in client.get(reverse("home")).content.decode()
+
+
+def test_report_page_and_stalled_list(client, org, make_deal, django_assert_max_num_queries):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    make_deal(org.rep, name="报表页商机", amount="100000", expected_close_date=timezone.localdate(),
+              at=timezone.now() - dt.timedelta(days=40))
+    client.force_login(org.manager)
+    with django_assert_max_num_queries(30):
+        response = client.get(reverse("pipeline:reports"))
+    html = response.content.decode()
+    for marker in ('id="forecast-chart"', 'id="funnel-table"', 'id="history-table"', "echarts.min.js", "10,000"):
+        assert marker in html, marker
+    response = client.get(reverse("pipeline:stalled"))
+    assert response.context["page"].count == 1 and "报表页商机" in response.content.decode()
+
+
+def test_managers_see_stalled_deals_on_their_home_page(client, org, make_deal):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    make_deal(org.rep, name="首页停滞商机", at=timezone.now() - dt.timedelta(days=45))
+    client.force_login(org.manager)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="home-stalled-deals"' in html and "首页停滞商机" in html
+    client.force_login(org.rep)
+    assert 'id="home-stalled-deals"' not in client.get(reverse("home")).content.decode()
