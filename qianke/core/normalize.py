@@ -376,6 +376,15 @@ def _divisions() -> tuple[dict[str, Division], dict[str, list[Division]]]:
     return by_code, by_name
 
 
+@lru_cache(maxsize=1)
+def _division_prefixes() -> dict[str, tuple[int, ...]]:
+    """First two characters of every written division name → the lengths of such names, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for name in _divisions()[1]:
+        lengths.setdefault(name[:2], set()).add(len(name))
+    return {prefix: tuple(sorted(sizes, reverse=True)) for prefix, sizes in lengths.items()}
+
+
 def division(code: str) -> Division | None:
     return _divisions()[0].get(code)
 
@@ -404,6 +413,7 @@ def _province_of(div: Division) -> str:
     return div.code[:2]
 
 
+@lru_cache(maxsize=65536)
 def parse_address(text: str | None, *, short_districts: bool = True) -> ParsedAddress:
     """Province, city and district read off the start of a free-text address.
 
@@ -412,12 +422,15 @@ def parse_address(text: str | None, *, short_districts: bool = True) -> ParsedAd
     False a district written without 区/县 counts only after its city (泽州教育 is not 泽州县).
     """
     by_code, by_name = _divisions()
+    prefixes = _division_prefixes()
     rest = searchable(to_simplified(text or ""))
     found: dict[str, Division] = {}
     while rest:
         match: Division | None = None
         length = 0
-        for size in range(min(_MAX_DIVISION_NAME, len(rest)), 1, -1):
+        for size in prefixes.get(rest[:2], ()):
+            if size > len(rest):
+                continue
             candidates = by_name.get(rest[:size])
             if not candidates:
                 continue

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
 
 from . import scoring
 from .records import INDIVIDUAL, Prepared, Record, pinyin_of, prepare
@@ -17,6 +21,9 @@ WINDOW = 4
 # where A and C are plainly different), and up to this size.
 LINK_FLOOR = 0.2
 MAX_CLUSTER = 200
+# From this many records, preparing and scoring run in forked worker processes (at most PARALLEL_MAX).
+PARALLEL_FROM = 100_000
+PARALLEL_MAX = 4
 
 
 def compare(a: Record, b: Record) -> Match:
@@ -75,67 +82,150 @@ def _sort_key(p: Prepared) -> str:
     return min(p.core_pinyin) if p.core_pinyin else ""
 
 
-def candidate_pairs(prepared: list[Prepared], *, allowed: Callable[[int, int], bool] | None = None) -> set[int]:
-    """Index pairs (encoded i * n + j, i < j) that share a blocking key or sit close in name order."""
-    n = len(prepared)
-    blocks: dict[str, list[int]] = {}
-    for index, p in enumerate(prepared):
+def _key_hashes(prepared: list[Prepared], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Blocking keys of each record as 64-bit hashes, beside the record's index."""
+    hashes: list[int] = []
+    owners: list[int] = []
+    for index, p in enumerate(prepared, start):
         for key in set(_keys(p)):
-            blocks.setdefault(key, []).append(index)
-    pairs: set[int] = set()
-    for members in blocks.values():
-        size = len(members)
-        if size < 2 or size > MAX_BLOCK:
-            continue
-        for x in range(size):
-            i = members[x]
-            for y in range(x + 1, size):
-                j = members[y]
-                if allowed is None or allowed(i, j):
-                    pairs.add(i * n + j)
-    del blocks
-    order = sorted(range(n), key=lambda i: _sort_key(prepared[i]))
-    for position, i in enumerate(order):
-        for j in order[position + 1 : position + 1 + WINDOW]:
-            low, high = (i, j) if i < j else (j, i)
-            if allowed is None or allowed(low, high):
-                pairs.add(low * n + high)
+            hashes.append(hash(key))
+            owners.append(index)
+    return np.array(hashes, dtype=np.int64), np.array(owners, dtype=np.int64)
+
+
+def _block_pairs(hashes: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    """Pair codes (i * n + j, i < j) of records sharing a key whose block has at most MAX_BLOCK members.
+
+    Sorting the hashes puts each block in one run; pairing every run member with the ones up to
+    MAX_BLOCK - 1 places further keeps this vectorised and the memory linear in the keys.
+    """
+    if not len(hashes):
+        return np.empty(0, dtype=np.int64)
+    order = np.argsort(hashes, kind="stable")
+    h, o = hashes[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    sizes = np.diff(np.r_[starts, len(h)])
+    run_size = np.repeat(sizes, sizes)
+    small = run_size <= MAX_BLOCK
+    chunks = []
+    for distance in range(1, min(MAX_BLOCK, int(sizes.max()))):
+        same = (h[:-distance] == h[distance:]) & small[:-distance]
+        if not same.any():
+            break
+        left, right = o[:-distance][same], o[distance:][same]
+        chunks.append(np.minimum(left, right) * n + np.maximum(left, right))
+    return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+
+def _window_pairs(prepared: list[Prepared]) -> np.ndarray:
+    """Sorted neighbourhood: each record with the next WINDOW records in name order."""
+    n = len(prepared)
+    order = np.array(sorted(range(n), key=lambda i: _sort_key(prepared[i])), dtype=np.int64)
+    chunks = []
+    for distance in range(1, WINDOW + 1):
+        if distance >= n:
+            break
+        left, right = order[:-distance], order[distance:]
+        chunks.append(np.minimum(left, right) * n + np.maximum(left, right))
+    return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+
+def candidate_pairs(prepared: list[Prepared], *, boundary: int | None = None) -> np.ndarray:
+    """Sorted unique pair codes (i * n + j, i < j) that share a blocking key or sit close in name order.
+
+    With `boundary`, only pairs with i < boundary are kept (new records against all others).
+    """
+    n = len(prepared)
+    hashes, owners = _key_hashes(prepared)
+    pairs = np.unique(np.concatenate([_block_pairs(hashes, owners, n), _window_pairs(prepared)]))
+    pairs = pairs[(pairs // n) != (pairs % n)]
+    if boundary is not None:
+        pairs = pairs[(pairs // n) < boundary]
     return pairs
 
 
-def _score_pairs(prepared: list[Prepared], pairs: Iterable[int], freq: Frequencies,
-                 progress: Callable[[int, int], None] | None = None) -> list[Match]:
+# Records shared with forked workers (copy-on-write) rather than pickled to them.
+_SHARED: tuple[list[Prepared], Frequencies] | None = None
+
+
+def _score_chunk(codes: np.ndarray) -> list[Match]:
+    prepared, freq = _SHARED
     n = len(prepared)
-    matches: list[Match] = []
-    total = len(pairs) if hasattr(pairs, "__len__") else 0
-    for done, code in enumerate(pairs, 1):
+    matches = []
+    for code in codes.tolist():
         i, j = divmod(code, n)
         match = score_pair(prepared[i], prepared[j], freq)
         if match.decision != "different":
             matches.append(match)
-        if progress and done % 100_000 == 0:
-            progress(done, total)
     return matches
 
 
-def find_matches(records: Iterable[Record], *, progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
-    """Pairs among the records that are the same customer or need a review, best first."""
-    prepared = _prepare_all(records, progress)
-    freq = Frequencies(prepared)
+def _prepare_chunk(records: list[Record]) -> list[Prepared]:
+    return [prepare(r) for r in records]
+
+
+def _workers(count: int, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    return min(os.cpu_count() or 1, PARALLEL_MAX) if count >= PARALLEL_FROM else 1
+
+
+def _pool(workers: int):
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def prepare_all(records: Iterable[Record], *, workers: int | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> list[Prepared]:
+    records = list(records)
+    count = _workers(len(records), workers)
+    if count == 1:
+        return [prepare(r) for r in records]
+    size = 20_000
+    chunks = [records[i : i + size] for i in range(0, len(records), size)]
+    prepared: list[Prepared] = []
+    with _pool(count) as pool:
+        for part in pool.imap(_prepare_chunk, chunks):
+            prepared.extend(part)
+            if progress:
+                progress("prepare", len(prepared), len(records))
+    return prepared
+
+
+def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies, *, workers: int | None = None,
+                     progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
+    global _SHARED
+    _SHARED = (prepared, freq)
+    try:
+        count = _workers(len(prepared), workers)
+        if count == 1 or len(pairs) < 50_000:
+            return _score_chunk(pairs)
+        size = 100_000
+        chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+        matches: list[Match] = []
+        with _pool(count) as pool:
+            for done, part in enumerate(pool.imap_unordered(_score_chunk, chunks), 1):
+                matches.extend(part)
+                if progress:
+                    progress("compare", min(done * size, len(pairs)), len(pairs))
+        return matches
+    finally:
+        _SHARED = None
+
+
+def _find(prepared: list[Prepared], freq: Frequencies, *, workers: int | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
     pairs = candidate_pairs(prepared)
     if progress:
         progress("compare", 0, len(pairs))
-    matches = _score_pairs(prepared, pairs, freq, progress and (lambda d, t: progress("compare", d, t)))
+    matches = score_candidates(prepared, pairs, freq, workers=workers, progress=progress)
     return sorted(matches, key=lambda m: (-m.score, m.left, m.right))
 
 
-def _prepare_all(records: Iterable[Record], progress) -> list[Prepared]:
-    prepared = []
-    for count, record in enumerate(records, 1):
-        prepared.append(prepare(record))
-        if progress and count % 100_000 == 0:
-            progress("prepare", count, 0)
-    return prepared
+def find_matches(records: Iterable[Record], *, workers: int | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
+    """Pairs among the records that are the same customer or need a review, best first."""
+    prepared = prepare_all(records, workers=workers, progress=progress)
+    return _find(prepared, Frequencies(prepared), workers=workers, progress=progress)
 
 
 def match_against(new: Iterable[Record], existing: Iterable[Record]) -> list[Match]:
@@ -143,13 +233,11 @@ def match_against(new: Iterable[Record], existing: Iterable[Record]) -> list[Mat
 
     `left` is always the new record's id; pairs of two existing records are not reported.
     """
-    new_prepared = [prepare(r) for r in new]
-    existing_prepared = [prepare(r) for r in existing]
-    prepared = new_prepared + existing_prepared
-    boundary = len(new_prepared)
+    new_prepared = prepare_all(new)
+    prepared = new_prepared + prepare_all(existing)
     freq = Frequencies(prepared)
-    pairs = candidate_pairs(prepared, allowed=lambda i, j: i < boundary)
-    matches = _score_pairs(prepared, pairs, freq)
+    pairs = candidate_pairs(prepared, boundary=len(new_prepared))
+    matches = score_candidates(prepared, pairs, freq)
     return sorted(matches, key=lambda m: (-m.score, m.left, m.right))
 
 
@@ -167,20 +255,23 @@ class Cluster(list):
 def _conflicting(left: list[str], right: list[str], pair: Callable[[str, str], Match]) -> bool:
     """True if joining would put together two records that plainly differ.
 
-    A pair across the groups that scores below LINK_FLOOR and has a conflict (another city, branch,
-    credit code or ID) forbids the join; so do cross pairs that on average fall below the review band.
+    A pair across the groups that scores 0 (a hard conflict, or a Match with score 0 passed in for a
+    pair a person marked "not the same"), or below LINK_FLOOR with a conflict (another city, branch or
+    ID), forbids the join; so do cross pairs that on average fall below the review band.
     """
     scores = []
     for x in left:
         for y in right:
             match = pair(x, y)
+            if match.score <= 0.0:  # a hard conflict, or a pair a person labelled "not the same"
+                return True
             if match.score < LINK_FLOOR and any(e.weight <= scoring.CONFLICT for e in match.evidence):
                 return True
             scores.append(match.score)
     return sum(scores) / len(scores) < scoring.REVIEW_BAND[0]
 
 
-def cluster(records: Iterable[Record], *, matches: list[Match] | None = None,
+def cluster(records: Iterable[Record], *, matches: list[Match] | None = None, workers: int | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> list[Cluster]:
     """Groups of records that are the same customer (singletons included), biggest first.
 
@@ -188,10 +279,12 @@ def cluster(records: Iterable[Record], *, matches: list[Match] | None = None,
     below LINK_FLOOR, so A≈B and B≈C do not drag a plainly different C into A's group.
     """
     records = list(records)
-    prepared = {r.id: prepare(r) for r in records}
+    prepared_list = prepare_all(records, workers=workers, progress=progress)
+    freq = Frequencies(prepared_list)
     if matches is None:
-        matches = find_matches(records, progress=progress)
-    freq = Frequencies(list(prepared.values()))
+        matches = _find(prepared_list, freq, workers=workers, progress=progress)
+    prepared = {p.id: p for p in prepared_list}
+    del prepared_list
     parent: dict[str, str] = {r.id: r.id for r in records}
     members: dict[str, list[str]] = {r.id: [r.id] for r in records}
     weakest: dict[str, float] = {r.id: 1.0 for r in records}

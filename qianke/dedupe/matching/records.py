@@ -39,21 +39,29 @@ class Record:
     values: dict[str, tuple[str, ...]]
 
 
-@dataclass
+_SET_FIELDS = ("cores", "core_pinyin", "branches", "localities", "provinces", "districts", "contacts", "credit_codes",
+               "phones", "mobiles", "landlines", "emails", "domains", "postcodes")
+_EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
 class Prepared:
-    """Canonical forms of one record's values, computed once."""
+    """Canonical forms of one record's values, computed once.
+
+    Sets are frozen once prepared, and empty ones share one object: a million prepared records
+    must fit in memory.
+    """
 
     id: str
     kind: str
     # organisations
-    names: list[normalize.CompanyName] = field(default_factory=list)
     cores: set[str] = field(default_factory=set)
     core_pinyin: set[str] = field(default_factory=set)
     branches: set[str] = field(default_factory=set)
     localities: set[str] = field(default_factory=set)  # city level (province for 北京 …)
     provinces: set[str] = field(default_factory=set)
     districts: set[str] = field(default_factory=set)
-    address_rest: list[str] = field(default_factory=list)
+    address_rest: tuple[str, ...] | list[str] = field(default_factory=list)
     contacts: set[str] = field(default_factory=set)
     credit_codes: set[str] = field(default_factory=set)
     # both kinds
@@ -90,17 +98,23 @@ def _compact(value: str) -> str:
     return _NOT_WORD.sub("", _text(value))
 
 
-_PINYIN_CACHE: dict[str, str] = {}
+_CHAR_PINYIN: dict[str, str] = {}
 
 
 def pinyin_of(text: str) -> str:
-    """Full pinyin without tones, cached: names repeat a lot in big lists."""
-    cached = _PINYIN_CACHE.get(text)
-    if cached is None:
-        cached = "".join(lazy_pinyin(text)) if re.search(r"[\u3400-\u9fff]", text) else text
-        if len(_PINYIN_CACHE) < 500_000:
-            _PINYIN_CACHE[text] = cached
-    return cached
+    """Toneless pinyin, one reading per character (cached): homophones and variants spell alike.
+
+    Reading each character alone, without the phrase context pypinyin would use, keeps it fast on
+    big lists and makes a character always spell the same, which is what matching needs.
+    """
+    out = []
+    for char in text:
+        spelled = _CHAR_PINYIN.get(char)
+        if spelled is None:
+            spelled = lazy_pinyin(char)[0] if "\u3400" <= char <= "\u9fff" else char
+            _CHAR_PINYIN[char] = spelled
+        out.append(spelled)
+    return "".join(out)
 
 
 def _birth(value: str) -> str:
@@ -156,6 +170,10 @@ def prepare(record: Record) -> Prepared:
         _prepare_individual(record, p)
     else:
         _prepare_organization(record, p)
+    for name in _SET_FIELDS:
+        value = getattr(p, name)
+        setattr(p, name, frozenset(value) if value else _EMPTY)
+    p.address_rest = tuple(p.address_rest)
     return p
 
 
@@ -164,7 +182,6 @@ def _prepare_organization(record: Record, p: Prepared) -> None:
         name = normalize.parse_company_name(str(value))
         if not name.core:
             continue
-        p.names.append(name)
         p.cores.add(name.core)
         p.core_pinyin.add(pinyin_of(name.core))
         if name.branch:

@@ -203,3 +203,16 @@ def test_customer_record_takes_names_phones_and_contacts(org, make_customer, mak
     assert "13812345678" in record.values["mobile"]
     twin = company("x", "华为技术（北京）有限公司", mobile="138-1234-5678", address="北京海淀区")
     assert compare(record, twin).decision == "same"
+
+
+def test_cluster_keeps_apart_a_pair_passed_in_with_score_zero_even_through_a_third_record():
+    from qianke.dedupe.matching import Match
+
+    a = company("a", "北京华为技术有限公司", phone="010-62345678")
+    b = company("b", "华为技术（北京）有限公司", phone="010-62345678")
+    c = company("c", "华为技术北京有限公司", phone="010 6234 5678")
+    matches = [m for m in find_matches([a, b, c]) if {m.left, m.right} != {"a", "b"}]
+    labelled = Match(left="a", right="b", score=0.0, decision="different", evidence=())
+    groups = cluster([a, b, c], matches=matches + [labelled])
+    assert not any({"a", "b"} <= set(g) for g in groups)
+    assert any(len(g) == 2 for g in groups)  # c still joins one of them
