@@ -29,6 +29,9 @@ class WordPinyin:
         if not isinstance(text, str):
             return self.real(text, **kwargs)
         kwargs_key = tuple(sorted(kwargs.items()))
+        whole = self.cache.get((text, kwargs_key))
+        if whole is not None:  # person names and other short texts repeat as a whole
+            return list(whole)
         out: list[str] = []
         for word in seg(text):
             key = (word, kwargs_key)
@@ -38,6 +41,8 @@ class WordPinyin:
                 if len(self.cache) < CACHE_LIMIT:
                     self.cache[key] = result
             out += result
+        if len(text) <= 4 and len(self.cache) < CACHE_LIMIT:
+            self.cache[(text, kwargs_key)] = list(out)
         return out
 
 
