@@ -112,7 +112,8 @@ def open_deal_customer_ids():
 FROM_OWNED = (
     f" FROM {T_ENTRY} e JOIN {T_CUSTOMER} c ON c.id = e.customer_id"
     f" LEFT JOIN {T_QUAL} q ON q.customer_id = e.customer_id"
-    " WHERE e.pool_id = %s AND e.in_pool = %s AND c.owner_id IS NOT NULL AND c.status = %s"
+    # `NOT e.in_pool` spelled as in the partial index's condition, so SQLite uses it.
+    " WHERE e.pool_id = %s AND NOT e.in_pool AND c.owner_id IS NOT NULL AND c.status = %s"
     " AND c.archived_at IS NULL AND e.owner_since_on IS NOT NULL"
 )
 
@@ -200,7 +201,7 @@ def return_neglected(*, today: dt.date, now: dt.datetime | None = None) -> int:
             + FROM_OWNED + due_sql + exempt_sql
         )
         params = [OwnerChange.Kind.RETURN.value, *reason_params, _ts(now), batch,
-                  pool.pk, False, Status.POTENTIAL.value, *due_params, *exempt_params]
+                  pool.pk, Status.POTENTIAL.value, *due_params, *exempt_params]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
     return _apply_batch(batch, now=now)
@@ -270,7 +271,7 @@ def warn_owners(*, today: dt.date, now: dt.datetime | None = None) -> int:
             f"SELECT c.id AS customer_id, c.owner_id AS owner_id, {deadline_sql} AS deadline"
             + FROM_OWNED + due_sql + exempt_sql
         )
-        inner_params = [*deadline_params, pool.pk, False, Status.POTENTIAL.value, *due_params, *exempt_params]
+        inner_params = [*deadline_params, pool.pk, Status.POTENTIAL.value, *due_params, *exempt_params]
         sql = (
             f"INSERT INTO {T_WARNING} (customer_id, owner_id, pool_id, deadline, created_at)"
             f" SELECT d.customer_id, d.owner_id, %s, d.deadline, %s FROM ({inner}) d"
