@@ -135,6 +135,10 @@ def _import_file(args, path: Path) -> int:
                 print(f"Rejected rows with their reasons: {args.rejects}")
             return 1 if result["rejected"] else 0
         job = services.import_find_resumable(actor=actor, path=path, sheet=args.sheet)
+        done = services.import_find_done(actor=actor, path=path, sheet=args.sheet)
+        if job is None and done is not None and not args.again:
+            raise UsageError(f"FILE: this file was imported already (import #{done.pk}); "
+                             "add --again to import it once more")
         if job is not None:
             print(f"Continuing import #{job.pk} of {job.file_name} after row {job.checkpoint}.", file=sys.stderr)
         else:
@@ -217,6 +221,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", default="", metavar="OUT", help="write the rejected rows with reasons (.csv/.xlsx)")
     p.add_argument("--as", dest="as_user", default="admin", metavar="USER",
                    help="the importing user (default: admin)")
+    p.add_argument("--again", action="store_true", help="import a file that was imported before once more")
     p.add_argument("--batch-size", type=_positive, default=2000, metavar="N", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import)
 

@@ -254,6 +254,14 @@ def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = No
     return {"headers": table.headers, "mapping": resolved, "read": read, "valid": valid, "rejected": rejected}
 
 
+def import_find_done(*, actor: User, path: Path, sheet: str = "") -> ImportJob | None:
+    """A finished (and not undone) import of the same file by the same user: running it again would
+    create every customer twice."""
+    digest = reader.sha256_of(Path(path))
+    return (ImportJob.objects.filter(actor=actor, file_sha256=digest, sheet=sheet, status=Status.DONE)
+            .order_by("-id").first())
+
+
 # ---------------------------------------------------------------------------------------------
 # Running an import
 # ---------------------------------------------------------------------------------------------

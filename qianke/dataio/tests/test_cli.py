@@ -44,6 +44,11 @@ def test_dry_run_writes_nothing_and_all_valid_exits_0(capsys, org, write_csv):
     assert not Customer.objects.exists() and not ImportJob.objects.exists()
     code, out, err = run(capsys, "import", path, "--as", "info", "--mode", "atomic")
     assert code == 0 and Customer.objects.count() == 1
+    # The same file again would create every customer twice: refused unless asked for.
+    code, out, err = run(capsys, "import", path, "--as", "info")
+    assert code == 2 and "--again" in err and Customer.objects.count() == 1
+    code, out, err = run(capsys, "import", path, "--as", "info", "--again")
+    assert code == 0 and Customer.objects.count() == 2
 
 
 def test_bad_arguments_exit_2_with_one_line(capsys, org, write_csv, tmp_path):
