@@ -90,40 +90,61 @@ def find_groups(records: list[Record]) -> list[dict]:
     return groups
 
 
+CHUNK = 1000
+
+
+def _chunks(items: list) -> Iterator[list]:
+    size = CHUNK
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def persist_groups(groups: list[dict]) -> dict[str, int]:
-    """Write the scan's groups set-wise; idempotent (a second run with the same data changes nothing)."""
+    """Write the scan's groups set-wise; idempotent (a second run with the same data changes nothing).
+
+    Bounded statements throughout (chunks of CHUNK ids), so a million customers' worth of groups never
+    sends one query with more parameters than SQLite takes.
+    """
+    open_status = DuplicateGroup.Status.OPEN
     for group in groups:
         group["signature"] = signature(group["ids"])
     found = {g["signature"]: g for g in groups}
-    existing = {g.signature: g for g in DuplicateGroup.objects.filter(signature__in=list(found))}
+    existing: dict[str, tuple[int, str]] = {}
+    for pk, sig, status in DuplicateGroup.objects.order_by("pk").values_list("pk", "signature", "status").iterator(
+            chunk_size=10_000):
+        if sig not in existing or status == open_status:  # a decided group never hides an open one
+            existing[sig] = (pk, status)
     with transaction.atomic():
-        stale = DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN).exclude(signature__in=list(found))
-        removed = stale.count()
-        stale.delete()
+        stale = [pk for sig, (pk, status) in existing.items() if status == open_status and sig not in found]
+        for chunk in _chunks(stale):
+            DuplicateMember.objects.filter(group_id__in=chunk).delete()
+            DuplicateGroup.objects.filter(pk__in=chunk).delete()
+        seen = {existing[sig][0]: g for sig, g in found.items()
+                if sig in existing and existing[sig][1] == open_status}
         changed = []
-        for sig, group in found.items():
-            row = existing.get(sig)
-            if row is None or row.status != DuplicateGroup.Status.OPEN:
-                continue
-            score = round(group["score"], 4)
-            if row.score != score or row.decision != group["decision"] or row.pairs != group["pairs"]:
-                row.score, row.decision, row.pairs = score, group["decision"], group["pairs"]
-                changed.append(row)
-        DuplicateGroup.objects.bulk_update(changed, ["score", "decision", "pairs"], batch_size=1000)
+        for chunk in _chunks(list(seen)):
+            for row in DuplicateGroup.objects.filter(pk__in=chunk):
+                group = seen[row.pk]
+                score = round(group["score"], 4)
+                if row.score != score or row.decision != group["decision"] or row.pairs != group["pairs"]:
+                    row.score, row.decision, row.pairs = score, group["decision"], group["pairs"]
+                    changed.append(row)
+        DuplicateGroup.objects.bulk_update(changed, ["score", "decision", "pairs"], batch_size=CHUNK)
         new = [g for sig, g in found.items() if sig not in existing]
         rows = DuplicateGroup.objects.bulk_create(
             [DuplicateGroup(signature=g["signature"], decision=g["decision"], score=round(g["score"], 4),
-                            size=len(g["ids"]), pairs=g["pairs"]) for g in new], batch_size=1000)
+                            size=len(g["ids"]), pairs=g["pairs"]) for g in new], batch_size=CHUNK)
         if rows and rows[0].pk is None:  # backends that do not return keys from a bulk insert
-            ids = dict(DuplicateGroup.objects.filter(signature__in=[g["signature"] for g in new],
-                                                     status=DuplicateGroup.Status.OPEN)
-                       .values_list("signature", "pk"))
+            ids = {}
+            for chunk in _chunks([g["signature"] for g in new]):
+                ids.update(DuplicateGroup.objects.filter(signature__in=chunk, status=open_status)
+                           .values_list("signature", "pk"))
             for row in rows:
                 row.pk = ids[row.signature]
         DuplicateMember.objects.bulk_create(
             [DuplicateMember(group_id=row.pk, customer_id=cid) for row, g in zip(rows, new, strict=True)
              for cid in g["ids"]], batch_size=5000)
-    return {"groups": len(groups), "new": len(new), "updated": len(changed), "removed": removed,
+    return {"groups": len(groups), "new": len(new), "updated": len(changed), "removed": len(stale),
             "same": sum(1 for g in groups if g["decision"] == "same"),
             "review": sum(1 for g in groups if g["decision"] == "review")}
 

@@ -81,3 +81,16 @@ def test_the_job_is_registered_and_runs_from_the_job_runner(data):
     assert run.status == "succeeded", run.error
     assert run.counts["customers"] == 5
     assert DuplicateGroup.objects.filter(status="open").exists()
+
+
+def test_writes_in_small_chunks_give_the_same_groups(data, monkeypatch):
+    from qianke.dedupe import jobs
+
+    duplicate_scan()
+    expected = set(_groups())
+    DuplicateGroup.objects.all().delete()
+    monkeypatch.setattr(jobs, "CHUNK", 1)
+    duplicate_scan()
+    assert set(_groups()) == expected
+    counts = duplicate_scan()
+    assert counts["new"] == counts["updated"] == counts["removed"] == 0
