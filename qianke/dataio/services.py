@@ -579,6 +579,8 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
         job.save(update_fields=["status", "finished_at"])
         audit_record(actor=actor, action=AuditLog.Action.IMPORT, instance=job, changes=_job_counts(job))
     _progress_path(job).unlink(missing_ok=True)
+    # Nothing reads the file once the import has finished (undo works from the ledger).
+    Path(job.file_path).unlink(missing_ok=True)
     if total >= 100_000:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else
