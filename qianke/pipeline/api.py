@@ -93,6 +93,7 @@ class DealOut(Schema):
     purchase_window: int | None = Field(..., description="Expected purchase within 1, 3, 6 or 12 months.")
     budget: Decimal | None
     result: str
+    procurement_stage: str = Field(..., description="The customer's procurement stage a–f (PRODUCT.md §5).")
     reason: Ref | None
     reason_note: str
     stage_entered_at: dt.datetime
@@ -114,6 +115,7 @@ class DealPatch(InSchema):
     purchase_window: int | None = Field(None, description="1, 3, 6 or 12 (months).")
     budget: Decimal | None = None
     result: str | None = None
+    procurement_stage: str | None = Field(None, description="a–f, or empty")
 
 
 class DealIn(DealPatch):
@@ -401,3 +403,282 @@ def report_forecast_vs_actual(request, months: int = 6):
     from qianke.pipeline import reports
 
     return reports.forecast_vs_actual(user=request.auth, months=max(1, min(months, 24)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Buying center, suppliers, value assessment, competitors
+# ---------------------------------------------------------------------------------------------
+
+
+class ContactRef(Schema):
+    id: int
+    name: str
+    title: str
+
+
+class MemberOut(Schema):
+    id: int
+    contact: ContactRef
+    role: str = Field(..., description="decision_maker, influencer, purchaser, technical, user or insider")
+    relationship: str = Field(..., description="acquainted → meeting → approval → trust → alliance (认识 → 约会 → "
+                                               "认同 → 信赖 → 同盟), or empty")
+    acquainted_on: dt.date | None
+    meeting_on: dt.date | None
+    approval_on: dt.date | None
+    trust_on: dt.date | None
+    alliance_on: dt.date | None
+    notes: str
+
+
+class MemberIn(InSchema):
+    role: str
+    relationship: str = ""
+    acquainted_on: dt.date | None = None
+    meeting_on: dt.date | None = None
+    approval_on: dt.date | None = None
+    trust_on: dt.date | None = None
+    alliance_on: dt.date | None = None
+    notes: str = ""
+
+
+class SupplierIn(InSchema):
+    name: str
+    structure: str = ""
+    problems: str = ""
+    since_year: int | None = None
+    willingness_to_change: str = Field("", description="low, medium or high")
+    how_won: str = ""
+
+
+class SupplierOut(SupplierIn):
+    id: int
+    customer_id: int
+
+
+class ValueIn(InSchema):
+    share: int = Field(..., ge=1, le=5, description="Share after the deal (5 = large)")
+    share_note: str = ""
+    effort: int = Field(..., ge=1, le=5, description="Time, effort and cost (5 = most)")
+    effort_note: str = ""
+    deal_risk: int = Field(..., ge=1, le=5, description="Deal risk (5 = riskiest)")
+    deal_risk_note: str = ""
+    value_to_us: int = Field(..., ge=1, le=5, description="Value to us (5 = most)")
+    value_to_us_note: str = ""
+    customer_risk: int = Field(..., ge=1, le=5, description="Customer risk (5 = riskiest)")
+    customer_risk_note: str = ""
+    difficulty: int = Field(..., ge=1, le=5, description="Our capability and technical difficulty (5 = hardest)")
+    difficulty_note: str = ""
+
+
+class ValueOut(ValueIn):
+    value_score: Decimal
+    difficulty_score: Decimal
+    quadrant: str
+    treatment: str
+    assessed_at: dt.datetime
+
+
+def _value_out(a) -> dict:
+    key, _label, treatment = selectors.quadrant(a.value_score, a.difficulty_score)
+    data = {name: getattr(a, name) for name in ValueIn.model_fields}
+    return {**data, "value_score": a.value_score, "difficulty_score": a.difficulty_score, "quadrant": key,
+            "treatment": str(treatment), "assessed_at": a.assessed_at}
+
+
+class WeightsIO(Schema):
+    share: int | None = None
+    value_to_us: int | None = None
+    customer_risk: int | None = None
+    effort: int | None = None
+    deal_risk: int | None = None
+    difficulty: int | None = None
+
+
+class CompetitorIn(InSchema):
+    name: str | None = None
+    products: str | None = None
+    prices: str | None = None
+    channels: str | None = None
+    notes: str | None = None
+    active: bool | None = None
+
+
+class CompetitorOut(Schema):
+    id: int
+    name: str
+    products: str
+    prices: str
+    channels: str
+    notes: str
+    active: bool
+
+
+class DealCompetitorIn(InSchema):
+    their_rep: str = ""
+    relation_to_customer: str = ""
+    satisfaction: int | None = Field(None, description="The customer's satisfaction with them, 1–5.")
+    price_offered: Decimal | None = None
+    took_the_deal: bool = Field(False, description="On a lost deal: this competitor took it.")
+    notes: str = ""
+
+
+class DealCompetitorOut(Schema):
+    competitor: CompetitorOut
+    their_rep: str
+    relation_to_customer: str
+    satisfaction: int | None
+    price_offered: Decimal | None
+    took_the_deal: bool
+    notes: str
+
+
+class MatrixPointOut(Schema):
+    deal_id: int
+    name: str
+    amount: Decimal | None
+    value: float
+    difficulty: float
+    quadrant: str
+
+
+class CompetitorRecordOut(Schema):
+    competitor_id: int
+    name: str
+    deals: int
+    open: int
+    won: int
+    lost: int
+    lost_to: int
+    win_rate: float | None
+
+
+@router.get("/deals/{deal_id}/buying-center", response=responses(list[MemberOut]),
+            summary="The deal's buying center with roles and relationship ladder")
+def buying_center_list(request, deal_id: int):
+    return selectors.buying_center(deal=selectors.deal_get(user=request.auth, deal_id=deal_id))
+
+
+@router.put("/deals/{deal_id}/buying-center/{contact_id}", response=responses(MemberOut, write=True),
+            summary="Put a contact of the customer in the buying center (or change role/relationship)",
+            description="Each ladder step reached gets a date (today unless given).")
+def buying_center_set(request, deal_id: int, contact_id: int, payload: MemberIn):
+    return services.buying_member_set(actor=request.auth, deal_id=deal_id, contact_id=contact_id,
+                                      data=payload.model_dump(exclude_unset=True))
+
+
+@router.delete("/deals/{deal_id}/buying-center/{contact_id}", response=responses(None, 204, write=True),
+               summary="Take a contact out of the buying center")
+def buying_center_remove(request, deal_id: int, contact_id: int):
+    services.buying_member_remove(actor=request.auth, deal_id=deal_id, contact_id=contact_id)
+    return Status(204, None)
+
+
+@router.get("/customers/{customer_id}/suppliers", response=responses(list[SupplierOut]),
+            summary="The customer's current suppliers")
+def supplier_list(request, customer_id: int):
+    from qianke.customers.selectors import customer_get
+
+    customer_get(user=request.auth, customer_id=customer_id)
+    return selectors.customer_suppliers(user=request.auth, customer_id=customer_id)
+
+
+@router.post("/customers/{customer_id}/suppliers", response=responses(SupplierOut, 201, write=True),
+             summary="Record a current supplier of the customer")
+def supplier_create(request, customer_id: int, payload: SupplierIn):
+    return Status(201, services.supplier_save(actor=request.auth, customer_id=customer_id,
+                                              data=payload.model_dump()))
+
+
+@router.put("/customers/{customer_id}/suppliers/{supplier_id}", response=responses(SupplierOut, write=True),
+            summary="Change a current supplier")
+def supplier_update(request, customer_id: int, supplier_id: int, payload: SupplierIn):
+    return services.supplier_save(actor=request.auth, customer_id=customer_id, supplier_id=supplier_id,
+                                  data=payload.model_dump())
+
+
+@router.delete("/customers/{customer_id}/suppliers/{supplier_id}", response=responses(None, 204, write=True),
+               summary="Remove a current supplier")
+def supplier_delete(request, customer_id: int, supplier_id: int):
+    services.supplier_delete(actor=request.auth, supplier_id=supplier_id)
+    return Status(204, None)
+
+
+@router.get("/deals/{deal_id}/value-assessment", response=responses(ValueOut),
+            summary="The deal's value assessment (404 until scored)")
+def value_get(request, deal_id: int):
+    from qianke.core.errors import NotFound
+    from qianke.pipeline.models import ValueAssessment
+
+    deal = selectors.deal_get(user=request.auth, deal_id=deal_id)
+    assessment = ValueAssessment.objects.filter(deal=deal).first()
+    if assessment is None:
+        raise NotFound()
+    return _value_out(assessment)
+
+
+@router.put("/deals/{deal_id}/value-assessment", response=responses(ValueOut, write=True),
+            summary="Score the deal on the six dimensions of seed 002")
+def value_set(request, deal_id: int, payload: ValueIn):
+    return _value_out(services.value_assessment_set(actor=request.auth, deal_id=deal_id, data=payload.model_dump()))
+
+
+@router.get("/value-weights", response=responses(WeightsIO), summary="Weights of the six value dimensions")
+def weights_get(request):
+    from qianke.pipeline.models import ValueWeights
+
+    return ValueWeights.load()
+
+
+@router.put("/value-weights", response=responses(WeightsIO, write=True),
+            summary="Change the weights (administrators; 0–10 each)")
+def weights_set(request, payload: WeightsIO):
+    return services.value_weights_set(actor=request.auth, data=payload.model_dump(exclude_none=True))
+
+
+@router.get("/competitors", response=responses(list[CompetitorOut]), summary="Competitors")
+def competitor_list(request, include_inactive: bool = False):
+    return selectors.competitor_list(include_inactive=include_inactive)
+
+
+@router.post("/competitors", response=responses(CompetitorOut, 201, write=True), summary="Record a competitor")
+def competitor_create(request, payload: CompetitorIn):
+    return Status(201, services.competitor_save(actor=request.auth, data=payload.model_dump(exclude_none=True)))
+
+
+@router.patch("/competitors/{competitor_id}", response=responses(CompetitorOut, write=True),
+              summary="Change a competitor")
+def competitor_update(request, competitor_id: int, payload: CompetitorIn):
+    return services.competitor_save(actor=request.auth, competitor_id=competitor_id,
+                                    data=payload.model_dump(exclude_none=True))
+
+
+@router.get("/deals/{deal_id}/competitors", response=responses(list[DealCompetitorOut]),
+            summary="Competitors on the deal")
+def deal_competitor_list(request, deal_id: int):
+    return selectors.deal_competitors(deal=selectors.deal_get(user=request.auth, deal_id=deal_id))
+
+
+@router.put("/deals/{deal_id}/competitors/{competitor_id}", response=responses(DealCompetitorOut, write=True),
+            summary="Link a competitor to the deal (their rep, relation, the customer's satisfaction, price)")
+def deal_competitor_set(request, deal_id: int, competitor_id: int, payload: DealCompetitorIn):
+    return services.deal_competitor_set(actor=request.auth, deal_id=deal_id, competitor_id=competitor_id,
+                                        data=payload.model_dump())
+
+
+@router.delete("/deals/{deal_id}/competitors/{competitor_id}", response=responses(None, 204, write=True),
+               summary="Unlink a competitor from the deal")
+def deal_competitor_remove(request, deal_id: int, competitor_id: int):
+    services.deal_competitor_remove(actor=request.auth, deal_id=deal_id, competitor_id=competitor_id)
+    return Status(204, None)
+
+
+@router.get("/deal-reports/value-matrix", response=responses(list[MatrixPointOut]),
+            summary="Open deals on the value × difficulty matrix")
+def report_value_matrix(request, process: int | None = None):
+    return selectors.value_matrix(user=request.auth, process_id=process)
+
+
+@router.get("/deal-reports/competitors", response=responses(list[CompetitorRecordOut]),
+            summary="Win/loss against each competitor")
+def report_competitors(request):
+    return selectors.competitor_win_loss(user=request.auth)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qianke.pipeline.models import PurchaseWindow, Semantic
+from qianke.pipeline.models import ProcurementStage, PurchaseWindow, Semantic
 
 BLANK = [("", "—")]
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -29,6 +29,8 @@ class DealForm(forms.Form):
     next_step = forms.CharField(label=_("Next step"), max_length=300, required=False)
     next_step_due = forms.DateField(label=_("Next step due"), required=False, widget=DATE)
     result = forms.CharField(label=_("Result"), max_length=300, required=False)
+    procurement_stage = forms.ChoiceField(label=_("Customer's procurement stage"), required=False,
+                                          choices=BLANK + list(ProcurementStage.choices))
 
     def __init__(self, *args, processes=(), deal=None, **kwargs):
         if deal is not None and "initial" not in kwargs:
@@ -39,6 +41,7 @@ class DealForm(forms.Form):
                 "purchase_window": str(deal.purchase_window or ""), "budget": deal.budget or "",
                 "quote_number": deal.quote_number, "next_step": deal.next_step,
                 "next_step_due": deal.next_step_due, "result": deal.result,
+                "procurement_stage": deal.procurement_stage,
             }
         super().__init__(*args, **kwargs)
         self.deal = deal
@@ -71,3 +74,29 @@ class MoveForm(forms.Form):
         self.fields["reason"].choices = BLANK + [(str(r.pk), r.name) for r in reasons]
         self.fields["reason"].required = False
         self.semantic = semantic
+
+
+SCORES = [("", "—")] + [(str(i), str(i)) for i in range(1, 6)]
+
+
+class ValueForm(forms.Form):
+    """The six dimensions of seed 002, each scored 1–5 with a note."""
+
+    share = forms.TypedChoiceField(label=_("Share after the deal"), choices=SCORES, coerce=int, required=False,
+                                   help_text=_("5 = a large share of the customer's purchases"))
+    share_note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    effort = forms.TypedChoiceField(label=_("Time, effort and cost"), choices=SCORES, coerce=int, required=False,
+                                    help_text=_("5 = the most time, effort and cost"))
+    effort_note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    deal_risk = forms.TypedChoiceField(label=_("Deal risk"), choices=SCORES, coerce=int, required=False,
+                                       help_text=_("5 = the riskiest"))
+    deal_risk_note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    value_to_us = forms.TypedChoiceField(label=_("Value to us"), choices=SCORES, coerce=int, required=False,
+                                         help_text=_("5 = the most valuable to our business"))
+    value_to_us_note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    customer_risk = forms.TypedChoiceField(label=_("Customer risk"), choices=SCORES, coerce=int, required=False,
+                                           help_text=_("5 = the riskiest customer (finances, payment)"))
+    customer_risk_note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    difficulty = forms.TypedChoiceField(label=_("Our capability and technical difficulty"), choices=SCORES,
+                                        coerce=int, required=False, help_text=_("5 = the hardest for us"))
+    difficulty_note = forms.CharField(label=_("Note"), max_length=300, required=False)

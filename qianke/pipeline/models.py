@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qianke.core.models import ArchivableModel, TimeStampedModel
-from qianke.core.visibility import CustomerRelatedQuerySet
+from qianke.core.visibility import CustomerRelatedQuerySet, customer_visibility_q
 
 
 class Semantic(models.TextChoices):
@@ -35,6 +35,17 @@ class PurchaseWindow(models.IntegerChoices):
     THREE = 3, _("Within 3 months")
     SIX = 6, _("Within 6 months")
     TWELVE = 12, _("Within 1 year")
+
+
+class ProcurementStage(models.TextChoices):
+    """The customer's procurement process (PRODUCT.md §5, seed 002)."""
+
+    A = "a", _("a) Internal need and project approval")
+    B = "b", _("b) Supplier survey and screening")
+    C = "c", _("c) Purchase standards set")
+    D = "d", _("d) Tender and evaluation")
+    E = "e", _("e) Supplier inspection")
+    F = "f", _("f) Cooperation agreement signed")
 
 
 # Deal fields a key node may require before a deal leaves the stage.
@@ -164,6 +175,8 @@ class Deal(TimeStampedModel, ArchivableModel):
                                                        choices=PurchaseWindow.choices)
     budget = models.DecimalField(_("budget (¥)"), max_digits=14, decimal_places=2, null=True, blank=True)
     result = models.CharField(_("result"), max_length=300, blank=True)
+    procurement_stage = models.CharField(_("customer's procurement stage"), max_length=1, blank=True,
+                                         choices=ProcurementStage.choices)
     reason = models.ForeignKey(DealReason, null=True, blank=True, on_delete=models.PROTECT, related_name="deals",
                                verbose_name=_("won/lost reason"))
     reason_note = models.CharField(_("reason details"), max_length=500, blank=True)
@@ -274,3 +287,202 @@ class ForecastSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_on}: {self.month:%Y-%m} {self.owner_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Buying center, suppliers, value assessment, competitors (seed 002)
+# ---------------------------------------------------------------------------------------------
+
+
+class BuyingRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Key decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    PURCHASER = "purchaser", _("Purchaser")
+    TECHNICAL = "technical", _("Technical evaluator")
+    USER = "user", _("User")
+    INSIDER = "insider", _("Insider (内线)")
+
+
+# The relationship ladder 认识 → 约会 → 认同 → 信赖 → 同盟: (value, label, date field).
+LADDER = [
+    ("acquainted", _("Acquainted (认识)"), "acquainted_on"),
+    ("meeting", _("Meeting (约会)"), "meeting_on"),
+    ("approval", _("Approval (认同)"), "approval_on"),
+    ("trust", _("Trust (信赖)"), "trust_on"),
+    ("alliance", _("Alliance (同盟)"), "alliance_on"),
+]
+
+
+class BuyingCenterMember(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="buying_center", verbose_name=_("deal"))
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="buying_roles",
+                                verbose_name=_("contact"))
+    role = models.CharField(_("buying role"), max_length=20, choices=BuyingRole.choices)
+    relationship = models.CharField(_("relationship"), max_length=20, blank=True,
+                                    choices=[(v, label) for v, label, _f in LADDER])
+    acquainted_on = models.DateField(_("acquainted on"), null=True, blank=True)
+    meeting_on = models.DateField(_("first meeting on"), null=True, blank=True)
+    approval_on = models.DateField(_("approval reached on"), null=True, blank=True)
+    trust_on = models.DateField(_("trust reached on"), null=True, blank=True)
+    alliance_on = models.DateField(_("alliance reached on"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["deal", "role", "id"]
+        verbose_name = _("buying-center member")
+        verbose_name_plural = _("buying center")
+        constraints = [models.UniqueConstraint(fields=["deal", "contact"], name="pipeline_buying_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} ({self.role})"
+
+    @property
+    def ladder(self) -> list[tuple[str, object, object, bool]]:
+        """[(value, label, date reached, reached?)] up the ladder."""
+        reached = [v for v, _l, _f in LADDER].index(self.relationship) if self.relationship else -1
+        return [(v, label, getattr(self, f), i <= reached) for i, (v, label, f) in enumerate(LADDER)]
+
+
+class Willingness(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class SupplierQuerySet(models.QuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """Suppliers are deleted, never archived: visible when their (live) customer is."""
+        return self.filter(customer_visibility_q(user, "customer__"), customer__archived_at__isnull=True)
+
+
+class CurrentSupplier(models.Model):
+    """A supplier the customer buys from today: structure, problems, tenure, willingness to change."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="current_suppliers",
+                                 verbose_name=_("customer"))
+    name = models.CharField(_("supplier"), max_length=200)
+    structure = models.CharField(_("role in the supply structure"), max_length=200, blank=True,
+                                 help_text=_("e.g. main supplier, 30 % share"))
+    problems = models.CharField(_("current problems"), max_length=500, blank=True)
+    since_year = models.PositiveSmallIntegerField(_("supplying since (year)"), null=True, blank=True)
+    willingness_to_change = models.CharField(_("willingness to change"), max_length=10, blank=True,
+                                             choices=Willingness.choices)
+    how_won = models.CharField(_("how they won the business"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SupplierQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "id"]
+        verbose_name = _("current supplier")
+        verbose_name_plural = _("current suppliers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ValueWeights(models.Model):
+    """Weights of the six value-assessment dimensions (one row, pk 1; defaults until saved)."""
+
+    share = models.PositiveSmallIntegerField(_("share after the deal"), default=1)
+    value_to_us = models.PositiveSmallIntegerField(_("value to us"), default=1)
+    customer_risk = models.PositiveSmallIntegerField(_("customer risk"), default=1)
+    effort = models.PositiveSmallIntegerField(_("time, effort and cost"), default=1)
+    deal_risk = models.PositiveSmallIntegerField(_("deal risk"), default=1)
+    difficulty = models.PositiveSmallIntegerField(_("our capability and technical difficulty"), default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("value-assessment weights")
+        verbose_name_plural = _("value-assessment weights")
+
+    def __str__(self) -> str:
+        return "value weights"
+
+    @classmethod
+    def load(cls) -> ValueWeights:
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+# The six dimensions of seed 002: (field, axis). Scores 1–5; on the difficulty axis 5 is hardest.
+VALUE_DIMENSIONS = [
+    ("share", "value"), ("value_to_us", "value"), ("customer_risk", "value_inverse"),
+    ("effort", "difficulty"), ("deal_risk", "difficulty"), ("difficulty", "difficulty"),
+]
+
+
+class ValueAssessment(models.Model):
+    deal = models.OneToOneField(Deal, on_delete=models.CASCADE, primary_key=True, related_name="value_assessment",
+                                verbose_name=_("deal"))
+    share = models.PositiveSmallIntegerField(_("share after the deal"), validators=[MinValueValidator(1),
+                                                                                    MaxValueValidator(5)])
+    share_note = models.CharField(_("note"), max_length=300, blank=True)
+    effort = models.PositiveSmallIntegerField(_("time, effort and cost"), validators=[MinValueValidator(1),
+                                                                                      MaxValueValidator(5)])
+    effort_note = models.CharField(_("note"), max_length=300, blank=True)
+    deal_risk = models.PositiveSmallIntegerField(_("deal risk"), validators=[MinValueValidator(1),
+                                                                             MaxValueValidator(5)])
+    deal_risk_note = models.CharField(_("note"), max_length=300, blank=True)
+    value_to_us = models.PositiveSmallIntegerField(_("value to us"), validators=[MinValueValidator(1),
+                                                                                 MaxValueValidator(5)])
+    value_to_us_note = models.CharField(_("note"), max_length=300, blank=True)
+    customer_risk = models.PositiveSmallIntegerField(_("customer risk"), validators=[MinValueValidator(1),
+                                                                                     MaxValueValidator(5)])
+    customer_risk_note = models.CharField(_("note"), max_length=300, blank=True)
+    difficulty = models.PositiveSmallIntegerField(_("our capability and technical difficulty"),
+                                                  validators=[MinValueValidator(1), MaxValueValidator(5)])
+    difficulty_note = models.CharField(_("note"), max_length=300, blank=True)
+    # Computed by the service with the weights in force when it was saved.
+    value_score = models.DecimalField(_("value"), max_digits=4, decimal_places=2)
+    difficulty_score = models.DecimalField(_("difficulty"), max_digits=4, decimal_places=2)
+    assessed_at = models.DateTimeField(_("assessed at"), auto_now=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("assessed by"))
+
+    class Meta:
+        verbose_name = _("value assessment")
+        verbose_name_plural = _("value assessments")
+
+    def __str__(self) -> str:
+        return f"value of deal {self.deal_id}"
+
+
+class Competitor(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    products = models.CharField(_("products"), max_length=300, blank=True)
+    prices = models.CharField(_("prices"), max_length=300, blank=True)
+    channels = models.CharField(_("channels"), max_length=300, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DealCompetitor(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="competitors", verbose_name=_("deal"))
+    competitor = models.ForeignKey(Competitor, on_delete=models.PROTECT, related_name="deals",
+                                   verbose_name=_("competitor"))
+    their_rep = models.CharField(_("their sales rep"), max_length=100, blank=True)
+    relation_to_customer = models.CharField(_("their relation to the customer"), max_length=300, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("customer's satisfaction with them (1–5)"), null=True,
+                                                    blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    price_offered = models.DecimalField(_("their price (¥)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    # On a lost deal: this competitor took it.
+    took_the_deal = models.BooleanField(_("took the deal"), default=False)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["deal", "competitor__name"]
+        verbose_name = _("competitor on a deal")
+        verbose_name_plural = _("competitors on deals")
+        constraints = [models.UniqueConstraint(fields=["deal", "competitor"], name="pipeline_deal_competitor_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.competitor_id}"

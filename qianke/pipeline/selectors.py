@@ -10,14 +10,19 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from qianke.accounts.models import User
 from qianke.core.errors import NotFound
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
 from qianke.pipeline.models import (
     REQUIRABLE_FIELDS,
+    BuyingCenterMember,
     ChecklistItem,
+    Competitor,
+    CurrentSupplier,
     Deal,
+    DealCompetitor,
     DealReason,
     DealStageChange,
     Process,
@@ -199,3 +204,92 @@ def board_columns(*, user: User, process: Process, per_column: int = 60) -> list
                          .order_by(*order)[:per_column])
         columns.append(BoardColumn(stage, deals, total.get("n", 0), total.get("amount")))
     return columns
+
+
+# ---------------------------------------------------------------------------------------------
+# Buying center, suppliers, value assessment, competitors
+# ---------------------------------------------------------------------------------------------
+
+# The value × difficulty matrix (seed 002: classify targets by value and difficulty), split at the
+# middle of the 1–5 scale: (key, quadrant, recommended treatment).
+QUADRANTS = {
+    (True, False): ("develop_first", _lazy("High value, low difficulty"),
+                    _lazy("Develop first: quick win, put the rep's time here.")),
+    (True, True): ("invest", _lazy("High value, high difficulty"),
+                   _lazy("Invest: senior-level contact, technical and system support, a development program.")),
+    (False, False): ("opportunistic", _lazy("Low value, low difficulty"),
+                     _lazy("Develop along the way at low cost (phone, samples, standard offer).")),
+    (False, True): ("defer", _lazy("Low value, high difficulty"),
+                    _lazy("Defer or drop: keep in touch only while nothing better is open.")),
+}
+MIDDLE = 3
+
+
+def quadrant(value: Any, difficulty: Any) -> tuple[str, Any, Any]:
+    return QUADRANTS[(float(value) >= MIDDLE, float(difficulty) > MIDDLE)]
+
+
+def buying_center(*, deal: Deal) -> list[BuyingCenterMember]:
+    return list(deal.buying_center.select_related("contact").order_by("role", "id"))
+
+
+def customer_suppliers(*, user: User, customer_id: int) -> list[CurrentSupplier]:
+    return list(CurrentSupplier.objects.visible_to(user).filter(customer_id=customer_id).order_by("id"))
+
+
+def competitor_list(*, include_inactive: bool = False) -> list[Competitor]:
+    qs = Competitor.objects.all() if include_inactive else Competitor.objects.filter(active=True)
+    return list(qs)
+
+
+def deal_competitors(*, deal: Deal) -> list[DealCompetitor]:
+    return list(deal.competitors.select_related("competitor"))
+
+
+@dataclass
+class MatrixPoint:
+    deal_id: int
+    name: str
+    amount: Any
+    value: float
+    difficulty: float
+    quadrant: str
+
+
+def value_matrix(*, user: User, process_id: int | None = None, limit: int = 500) -> list[MatrixPoint]:
+    """Open deals with a value assessment, for the value × difficulty chart (the largest `limit`)."""
+    qs = Deal.objects.visible_to(user).filter(semantic=Semantic.OPEN, value_assessment__isnull=False)
+    if process_id:
+        qs = qs.filter(process_id=process_id)
+    rows = qs.order_by("-amount", "-id").values_list(
+        "pk", "name", "amount", "value_assessment__value_score", "value_assessment__difficulty_score")[:limit]
+    return [MatrixPoint(pk, name, amount, float(v), float(d), quadrant(v, d)[0]) for pk, name, amount, v, d in rows]
+
+
+@dataclass
+class CompetitorRecord:
+    competitor_id: int
+    name: str
+    deals: int
+    open: int
+    won: int  # deals we won where it competed
+    lost: int
+    lost_to: int  # lost deals it took
+    win_rate: float | None
+
+
+def competitor_win_loss(*, user: User) -> list[CompetitorRecord]:
+    """Per competitor, over the deals you may see where it competed: our wins and losses against it."""
+    from django.db.models import Count
+
+    visible = Deal.objects.visible_to(user)
+    rows = (DealCompetitor.objects.filter(deal__in=visible).order_by()
+            .values("competitor_id", "competitor__name")
+            .annotate(n=Count("id"), open=Count("id", filter=Q(deal__semantic=Semantic.OPEN)),
+                      won=Count("id", filter=Q(deal__semantic=Semantic.WON)),
+                      lost=Count("id", filter=Q(deal__semantic=Semantic.LOST)),
+                      lost_to=Count("id", filter=Q(deal__semantic=Semantic.LOST, took_the_deal=True))))
+    out = [CompetitorRecord(r["competitor_id"], r["competitor__name"], r["n"], r["open"], r["won"], r["lost"],
+                            r["lost_to"], round(r["won"] / (r["won"] + r["lost"]), 4) if r["won"] + r["lost"]
+                            else None) for r in rows]
+    return sorted(out, key=lambda r: (-r.deals, r.name))

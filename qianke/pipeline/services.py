@@ -25,26 +25,37 @@ from django.utils.translation import gettext as _
 from qianke.accounts.models import Role, User
 from qianke.core.audit import audit_record, diff, snapshot
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from qianke.customers.models import Customer
+from qianke.customers.models import Contact, Customer
 from qianke.pipeline.models import (
+    LADDER,
     REQUIRABLE_FIELDS,
+    VALUE_DIMENSIONS,
+    BuyingCenterMember,
+    BuyingRole,
     ChecklistItem,
+    Competitor,
+    CurrentSupplier,
     Deal,
     DealChecklistTick,
+    DealCompetitor,
     DealReason,
     DealStageChange,
     Process,
+    ProcurementStage,
     PurchaseWindow,
     Semantic,
     Stage,
+    ValueAssessment,
+    ValueWeights,
+    Willingness,
 )
 
 EDITABLE_FIELDS = ("name", "owner", "products", "amount", "expected_close_date", "probability", "quote_number",
-                   "next_step", "next_step_due", "purchase_window", "budget", "result")
+                   "next_step", "next_step_due", "purchase_window", "budget", "result", "procurement_stage")
 CREATE_FIELDS = (*EDITABLE_FIELDS, "customer", "process", "stage")
 AUDITED_FIELDS = ["name", "customer", "process", "stage", "owner", "team", "products", "amount",
                   "expected_close_date", "probability", "quote_number", "next_step", "next_step_due",
-                  "purchase_window", "budget", "result", "reason", "reason_note", "closed_at"]
+                  "purchase_window", "budget", "result", "procurement_stage", "reason", "reason_note", "closed_at"]
 OVERRIDING_ROLES = frozenset({Role.MANAGER, Role.GM, Role.ADMIN})
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -126,6 +137,11 @@ def _clean(*, actor: User, data: dict[str, Any], allowed: tuple[str, ...], creat
     for field in ("expected_close_date", "next_step_due"):
         if field in data:
             cleaned[field] = _date(errors, field, data[field])
+    if "procurement_stage" in data:
+        stage_letter = str(data["procurement_stage"] or "").strip().lower()
+        if stage_letter and stage_letter not in ProcurementStage.values:
+            _add(errors, "procurement_stage", _("Choose a stage from a to f."))
+        cleaned["procurement_stage"] = stage_letter
     if "purchase_window" in data:
         window = _pk(errors, "purchase_window", data["purchase_window"])
         if window is not None and window not in PurchaseWindow.values:
@@ -416,3 +432,285 @@ def checklist_tick(*, actor: User, deal_id: int, item_id: int, done: bool) -> De
         audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
                      changes={f"checklist.{item.pk}": [not done, done]})
     return tick
+
+
+# ---------------------------------------------------------------------------------------------
+# Buying center, current suppliers, value assessment, competitors
+# ---------------------------------------------------------------------------------------------
+
+MEMBER_FIELDS = ("role", "relationship", *(f for _v, _l, f in LADDER), "notes")
+
+
+def buying_member_set(*, actor: User, deal_id: int, contact_id: int, data: dict[str, Any]) -> BuyingCenterMember:
+    """Put one of the customer's contacts in the deal's buying center, or change its role and relationship.
+
+    Climbing the ladder fills the date each step was reached (today unless given); dates of steps above
+    the current one are cleared when the relationship goes down."""
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - set(MEMBER_FIELDS)):
+        _add(errors, name, _("Unknown field."))
+    role = str(data.get("role") or "")
+    if role not in BuyingRole.values:
+        _add(errors, "role", _("Choose a buying role."))
+    relationship = str(data.get("relationship") or "")
+    steps = [v for v, _l, _f in LADDER]
+    if relationship and relationship not in steps:
+        _add(errors, "relationship", _("Choose a step of the relationship ladder."))
+    dates = {f: _date(errors, f, data[f]) for _v, _l, f in LADDER if f in data}
+    notes = _text(errors, "notes", data.get("notes", ""), 500)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        contact = Contact.objects.visible_to(actor).filter(pk=contact_id, customer_id=deal.customer_id).first()
+        if contact is None:
+            raise ValidationFailed({"contact": [_("Choose a contact of the deal's customer.")]})
+        member = BuyingCenterMember.objects.filter(deal=deal, contact=contact).first()
+        before = snapshot(member, list(MEMBER_FIELDS)) if member else {}
+        member = member or BuyingCenterMember(deal=deal, contact=contact)
+        member.role, member.relationship, member.notes = role, relationship, notes
+        reached = steps.index(relationship) if relationship else -1
+        today = timezone.localdate()
+        for i, (_v, _l, f) in enumerate(LADDER):
+            if i > reached:
+                setattr(member, f, None)
+            elif f in dates and dates[f] is not None:
+                setattr(member, f, dates[f])
+            elif getattr(member, f) is None:
+                setattr(member, f, today)
+        member.save()
+        changes = diff(before, snapshot(member, list(MEMBER_FIELDS)))
+        if changes:
+            changes["contact"] = [None, contact.name]
+            audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
+                         changes={f"buying_center.{k}": v for k, v in changes.items()})
+    return member
+
+
+def buying_member_remove(*, actor: User, deal_id: int, contact_id: int) -> None:
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        member = BuyingCenterMember.objects.filter(contact_id=contact_id, deal=deal).select_related("contact").first()
+        if member is None:
+            raise NotFound(_("Not found."))
+        member.delete()
+        audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
+                     changes={"buying_center.contact": [member.contact.name, None]})
+
+
+SUPPLIER_FIELDS = ("name", "structure", "problems", "since_year", "willingness_to_change", "how_won")
+
+
+def supplier_save(*, actor: User, customer_id: int, data: dict[str, Any],
+                  supplier_id: int | None = None) -> CurrentSupplier:
+    """Record (or change) one of the customer's current suppliers."""
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - set(SUPPLIER_FIELDS)):
+        _add(errors, name, _("Unknown field."))
+    cleaned = {"name": _text(errors, "name", data.get("name"), 200, required=True),
+               "structure": _text(errors, "structure", data.get("structure"), 200),
+               "problems": _text(errors, "problems", data.get("problems"), 500),
+               "how_won": _text(errors, "how_won", data.get("how_won"), 300)}
+    year = _pk(errors, "since_year", data.get("since_year"))
+    if year is not None and not 1900 <= year <= timezone.localdate().year:
+        _add(errors, "since_year", _("Enter a year."))
+    cleaned["since_year"] = year
+    willingness = str(data.get("willingness_to_change") or "")
+    if willingness and willingness not in Willingness.values:
+        _add(errors, "willingness_to_change", _("Choose low, medium or high."))
+    cleaned["willingness_to_change"] = willingness
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        customer = Customer.objects.visible_to(actor).filter(pk=customer_id).first()
+        if customer is None:
+            raise NotFound(_("Customer not found."))
+        supplier = None
+        if supplier_id is not None:
+            supplier = CurrentSupplier.objects.filter(pk=supplier_id, customer=customer).first()
+            if supplier is None:
+                raise NotFound(_("Not found."))
+        before = snapshot(supplier, list(SUPPLIER_FIELDS)) if supplier else {}
+        supplier = supplier or CurrentSupplier(customer=customer)
+        for name, value in cleaned.items():
+            setattr(supplier, name, value)
+        supplier.save()
+        changes = diff(before, snapshot(supplier, list(SUPPLIER_FIELDS)))
+        if changes:
+            audit_record(actor=actor, action="update" if before else "create", instance=supplier,
+                         changes=changes, customer_id=customer.pk)
+    return supplier
+
+
+def supplier_delete(*, actor: User, supplier_id: int) -> None:
+    with transaction.atomic():
+        supplier = CurrentSupplier.objects.visible_to(actor).filter(pk=supplier_id).first()
+        if supplier is None:
+            raise NotFound(_("Not found."))
+        audit_record(actor=actor, action="delete", instance=supplier, customer_id=supplier.customer_id)
+        supplier.delete()
+
+
+def value_scores(scores: dict[str, int], weights: ValueWeights) -> tuple[Decimal, Decimal]:
+    """(value, difficulty), each 1–5: weighted means; customer risk counts against value."""
+    value_num = value_den = diff_num = diff_den = 0
+    for name, axis in VALUE_DIMENSIONS:
+        w = getattr(weights, name)
+        if axis == "difficulty":
+            diff_num, diff_den = diff_num + w * scores[name], diff_den + w
+        else:
+            score = 6 - scores[name] if axis == "value_inverse" else scores[name]
+            value_num, value_den = value_num + w * score, value_den + w
+    q = Decimal("0.01")
+    value = Decimal(value_num) / value_den if value_den else Decimal(3)
+    difficulty = Decimal(diff_num) / diff_den if diff_den else Decimal(3)
+    return value.quantize(q), difficulty.quantize(q)
+
+
+def value_assessment_set(*, actor: User, deal_id: int, data: dict[str, Any]) -> ValueAssessment:
+    """Score the deal on the six dimensions (1–5 each, with a note); value and difficulty follow the weights."""
+    names = [n for n, _a in VALUE_DIMENSIONS]
+    allowed = set(names) | {f"{n}_note" for n in names}
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - allowed):
+        _add(errors, name, _("Unknown field."))
+    scores: dict[str, int] = {}
+    for name in names:
+        value = _pk(errors, name, data.get(name))
+        if value is None or not 1 <= value <= 5:
+            errors.pop(name, None)
+            _add(errors, name, _("Score from 1 to 5."))
+        else:
+            scores[name] = value
+    notes = {f"{n}_note": _text(errors, f"{n}_note", data.get(f"{n}_note", ""), 300) for n in names}
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        current = ValueAssessment.objects.filter(deal=deal).first()
+        audited = [*names, "value_score", "difficulty_score"]
+        before = snapshot(current, audited) if current else {}
+        assessment = current or ValueAssessment(deal=deal)
+        for name, value in {**scores, **notes}.items():
+            setattr(assessment, name, value)
+        assessment.value_score, assessment.difficulty_score = value_scores(scores, ValueWeights.load())
+        assessment.assessed_by = actor if actor.pk else None
+        assessment.save()
+        changes = diff(before, snapshot(assessment, audited))
+        if changes:
+            audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
+                         changes={f"value.{k}": v for k, v in changes.items()})
+    return assessment
+
+
+def value_weights_set(*, actor: User, data: dict[str, Any]) -> ValueWeights:
+    """Administrators: the weights of the six dimensions (0–10 each; at least one per axis)."""
+    if not getattr(actor, "is_admin", False):
+        raise PermissionDenied(_("Only administrators change the value-assessment weights."))
+    names = [n for n, _a in VALUE_DIMENSIONS]
+    errors: dict[str, list[str]] = {}
+    weights = ValueWeights.load()
+    before = snapshot(weights, names)
+    for name in names:
+        if name in data:
+            value = _pk(errors, name, data[name]) if data[name] not in (0, "0") else 0
+            if value is None or not 0 <= value <= 10:
+                errors.pop(name, None)
+                _add(errors, name, _("Enter a weight from 0 to 10."))
+            else:
+                setattr(weights, name, value)
+    for axis in ("value", "difficulty"):
+        if not errors and sum(getattr(weights, n) for n, a in VALUE_DIMENSIONS if a.startswith(axis)) == 0:
+            _add(errors, names[0] if axis == "value" else "effort", _("Each axis needs at least one weight."))
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        weights.save()
+        changes = diff(before, snapshot(weights, names))
+        if changes:
+            audit_record(actor=actor, action="update", instance=weights, changes=changes)
+    return weights
+
+
+COMPETITOR_FIELDS = ("name", "products", "prices", "channels", "notes", "active")
+
+
+def competitor_save(*, actor: User, data: dict[str, Any], competitor_id: int | None = None) -> Competitor:
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - set(COMPETITOR_FIELDS)):
+        _add(errors, name, _("Unknown field."))
+    with transaction.atomic():
+        competitor = None
+        if competitor_id is not None:
+            competitor = Competitor.objects.select_for_update().filter(pk=competitor_id).first()
+            if competitor is None:
+                raise NotFound(_("Competitor not found."))
+        before = snapshot(competitor, list(COMPETITOR_FIELDS)) if competitor else {}
+        competitor = competitor or Competitor()
+        if "name" in data or competitor_id is None:
+            competitor.name = _text(errors, "name", data.get("name"), 200, required=True)
+            if competitor.name and Competitor.objects.filter(name=competitor.name).exclude(pk=competitor.pk).exists():
+                _add(errors, "name", _("A competitor with this name exists already."))
+        for name, limit in (("products", 300), ("prices", 300), ("channels", 300), ("notes", 5000)):
+            if name in data:
+                setattr(competitor, name, _text(errors, name, data[name], limit))
+        if "active" in data:
+            competitor.active = bool(data["active"])
+        if errors:
+            raise ValidationFailed(errors)
+        competitor.save()
+        changes = diff(before, snapshot(competitor, list(COMPETITOR_FIELDS)))
+        if changes:
+            audit_record(actor=actor, action="update" if before else "create", instance=competitor, changes=changes)
+    return competitor
+
+
+DEAL_COMPETITOR_FIELDS = ("their_rep", "relation_to_customer", "satisfaction", "price_offered", "took_the_deal",
+                          "notes")
+
+
+def deal_competitor_set(*, actor: User, deal_id: int, competitor_id: int, data: dict[str, Any]) -> DealCompetitor:
+    """Link a competitor to a deal (or change what we know of it there)."""
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - set(DEAL_COMPETITOR_FIELDS)):
+        _add(errors, name, _("Unknown field."))
+    their_rep = _text(errors, "their_rep", data.get("their_rep"), 100)
+    relation = _text(errors, "relation_to_customer", data.get("relation_to_customer"), 300)
+    notes = _text(errors, "notes", data.get("notes"), 500)
+    satisfaction = _pk(errors, "satisfaction", data.get("satisfaction"))
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        _add(errors, "satisfaction", _("Score from 1 to 5."))
+    price = _money(errors, "price_offered", data.get("price_offered"))
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        competitor = Competitor.objects.filter(pk=competitor_id).first()
+        if competitor is None:
+            raise ValidationFailed({"competitor": [_("Competitor not found.")]})
+        link = DealCompetitor.objects.filter(deal=deal, competitor=competitor).first()
+        fields = list(DEAL_COMPETITOR_FIELDS)
+        before = snapshot(link, fields) if link else {}
+        link = link or DealCompetitor(deal=deal, competitor=competitor)
+        link.their_rep, link.relation_to_customer, link.notes = their_rep, relation, notes
+        link.satisfaction, link.price_offered = satisfaction, price
+        link.took_the_deal = bool(data.get("took_the_deal"))
+        if link.took_the_deal:
+            # One competitor takes a lost deal.
+            DealCompetitor.objects.filter(deal=deal).exclude(competitor=competitor).update(took_the_deal=False)
+        link.save()
+        changes = diff(before, snapshot(link, fields))
+        if changes:
+            audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
+                         changes={f"competitor.{competitor.name}.{k}": v for k, v in changes.items()})
+    return link
+
+
+def deal_competitor_remove(*, actor: User, deal_id: int, competitor_id: int) -> None:
+    with transaction.atomic():
+        deal = _get_for_change(actor, deal_id)
+        deleted, _n = DealCompetitor.objects.filter(deal=deal, competitor_id=competitor_id).delete()
+        if not deleted:
+            raise NotFound(_("Not found."))
+        audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
+                     changes={"competitor": [competitor_id, None]})

@@ -65,7 +65,28 @@ def _detail_context(request, deal, *, refused: Conflict | None = None, move_form
         "may_override": services.may_override(request.user),
         "refused": refused, "move_form": move_form, "target": target,
         "won_stage": next((s for s in stages if s.semantic == Semantic.WON), None),
+        **_extras_context(request, deal),
         "lost_stage": next((s for s in stages if s.semantic == Semantic.LOST), None),
+    }
+
+
+def _extras_context(request, deal) -> dict:
+    from qianke.customers.models import Contact
+    from qianke.pipeline.models import LADDER, BuyingRole, ProcurementStage, ValueAssessment, Willingness
+
+    assessment = ValueAssessment.objects.filter(deal=deal).first()
+    return {
+        "members": selectors.buying_center(deal=deal),
+        "contacts": list(Contact.objects.visible_to(request.user).filter(customer_id=deal.customer_id)
+                         .order_by("-is_primary", "id")[:200]),
+        "buying_roles": BuyingRole.choices, "ladder": [(v, label) for v, label, _f in LADDER],
+        "procurement_stages": ProcurementStage.choices,
+        "suppliers": selectors.customer_suppliers(user=request.user, customer_id=deal.customer_id),
+        "willingness": Willingness.choices,
+        "assessment": assessment,
+        "quadrant": selectors.quadrant(assessment.value_score, assessment.difficulty_score) if assessment else None,
+        "deal_competitors": selectors.deal_competitors(deal=deal),
+        "competitors": selectors.competitor_list(),
     }
 
 
@@ -235,7 +256,14 @@ def report_page(request):
     funnel = reports.funnel(user=user, process=process, date_from=query_date(request.GET.get("date_from")),
                             date_to=query_date(request.GET.get("date_to"))) if process else None
     history = reports.forecast_vs_actual(user=user, months=6)
+    matrix = selectors.value_matrix(user=user, process_id=process.pk if process else None)
+    quadrant_labels = {key: (str(label), str(treatment)) for key, label, treatment in selectors.QUADRANTS.values()}
     chart = {
+        "matrix": {"points": [{"value": [p.difficulty, p.value, float(p.amount or 0)], "name": p.name,
+                               "quadrant": p.quadrant, "url": reverse("pipeline:deal_detail", args=[p.deal_id])}
+                              for p in matrix],
+                   "quadrants": quadrant_labels,
+                   "axes": {"x": _("Difficulty"), "y": _("Value")}},
         "forecast": {"months": [m.strftime("%Y-%m") for m in forecast.months],
                      "amount": [_chart_money(c.amount) for c in forecast.totals],
                      "weighted": [_chart_money(c.weighted) for c in forecast.totals],
@@ -250,7 +278,9 @@ def report_page(request):
     }
     return render(request, "pipeline/reports.html", {
         "forecast": forecast, "funnel": funnel, "history": history, "processes": processes, "process": process,
-        "months": months, "chart": chart})
+        "months": months, "chart": chart, "matrix_count": len(matrix),
+        "quadrants": list(selectors.QUADRANTS.values()),
+        "competitor_records": selectors.competitor_win_loss(user=user)})
 
 
 @ui_view
@@ -261,3 +291,109 @@ def stalled_list(request):
                            limit=PAGE_SIZE)
     return render(request, "pipeline/stalled.html", {"page": page, "page_number": page_number,
                                                      "processes": selectors.process_list(), "process_id": process_id})
+
+
+# ---------------------------------------------------------------------------------------------
+# Buying center, suppliers, value assessment, competitors (forms on the deal page)
+# ---------------------------------------------------------------------------------------------
+
+
+def _back(deal_id: int, anchor: str):
+    return redirect(reverse("pipeline:deal_detail", args=[deal_id]) + f"#{anchor}")
+
+
+def _report_errors(request, exc: ValidationFailed) -> None:
+    for messages_ in exc.fields.values() or [[exc.message]]:
+        for message in messages_:
+            messages.error(request, str(message))
+    if not exc.fields:
+        messages.error(request, str(exc.message))
+
+
+@ui_view
+@require_POST
+def member_save(request, deal_id: int):
+    data = {k: request.POST.get(k, "") for k in ("role", "relationship", "notes")}
+    try:
+        services.buying_member_set(actor=request.user, deal_id=deal_id,
+                                   contact_id=query_int(request.POST.get("contact")) or 0, data=data)
+    except ValidationFailed as exc:
+        _report_errors(request, exc)
+    return _back(deal_id, "buying-center")
+
+
+@ui_view
+@require_POST
+def member_remove(request, deal_id: int, contact_id: int):
+    services.buying_member_remove(actor=request.user, deal_id=deal_id, contact_id=contact_id)
+    return _back(deal_id, "buying-center")
+
+
+@ui_view
+@require_POST
+def supplier_save(request, deal_id: int):
+    deal = selectors.deal_get(user=request.user, deal_id=deal_id)
+    data = {k: request.POST.get(k, "") for k in ("name", "structure", "problems", "since_year",
+                                                   "willingness_to_change", "how_won")}
+    try:
+        services.supplier_save(actor=request.user, customer_id=deal.customer_id, data=data)
+    except ValidationFailed as exc:
+        _report_errors(request, exc)
+    return _back(deal_id, "suppliers")
+
+
+@ui_view
+@require_POST
+def supplier_delete(request, deal_id: int, supplier_id: int):
+    selectors.deal_get(user=request.user, deal_id=deal_id)
+    services.supplier_delete(actor=request.user, supplier_id=supplier_id)
+    return _back(deal_id, "suppliers")
+
+
+@ui_view
+@require_POST
+def competitor_link(request, deal_id: int):
+    user = request.user
+    competitor_id = query_int(request.POST.get("competitor"))
+    new_name = request.POST.get("new_competitor", "").strip()
+    data = {k: request.POST.get(k, "") for k in ("their_rep", "relation_to_customer", "satisfaction",
+                                                   "price_offered", "notes")}
+    data["took_the_deal"] = request.POST.get("took_the_deal") == "1"
+    try:
+        if not competitor_id and new_name:
+            competitor_id = services.competitor_save(actor=user, data={"name": new_name}).pk
+        if not competitor_id:
+            raise ValidationFailed({"competitor": [_("Choose a competitor or enter a new one.")]})
+        services.deal_competitor_set(actor=user, deal_id=deal_id, competitor_id=competitor_id, data=data)
+    except ValidationFailed as exc:
+        _report_errors(request, exc)
+    return _back(deal_id, "competitors")
+
+
+@ui_view
+@require_POST
+def competitor_unlink(request, deal_id: int, competitor_id: int):
+    services.deal_competitor_remove(actor=request.user, deal_id=deal_id, competitor_id=competitor_id)
+    return _back(deal_id, "competitors")
+
+
+@ui_view
+def value_edit(request, deal_id: int):
+    from qianke.pipeline.forms import ValueForm
+    from qianke.pipeline.models import ValueAssessment
+
+    deal = selectors.deal_get(user=request.user, deal_id=deal_id)
+    current = ValueAssessment.objects.filter(deal=deal).first()
+    if request.method == "POST":
+        form = ValueForm(request.POST)
+        if form.is_valid():
+            try:
+                services.value_assessment_set(actor=request.user, deal_id=deal.pk, data=form.cleaned_data)
+            except ValidationFailed as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Value assessment saved."))
+                return _back(deal.pk, "value")
+    else:
+        form = ValueForm(initial={f: getattr(current, f) for f in ValueForm.base_fields} if current else None)
+    return render(request, "pipeline/value_form.html", {"deal": deal, "form": form})

@@ -32,6 +32,30 @@
                 label: {show: true, position: "inside", formatter: "{b}: {c}"}, data: data.funnel.steps}]
     });
   }
+  var m = data.matrix;
+  var colors = {develop_first: "#1e7a4c", invest: "#2f6fa8", opportunistic: "#a35a00", defer: "#7b8794"};
+  var maxAmount = Math.max.apply(null, m.points.map(function (p) { return p.value[2]; }).concat([1]));
+  draw("matrix-chart", {
+    tooltip: {formatter: function (p) { return p.name + "<br>" + m.axes.y + " " + p.value[1] + " · " +
+                                               m.axes.x + " " + p.value[0]; }},
+    legend: {data: Object.keys(m.quadrants).map(function (k) { return m.quadrants[k][0]; }), top: 0},
+    grid: {left: 50, right: 20, bottom: 40, top: 50},
+    xAxis: {type: "value", min: 1, max: 5, name: m.axes.x, nameLocation: "middle", nameGap: 26},
+    yAxis: {type: "value", min: 1, max: 5, name: m.axes.y, nameLocation: "middle", nameGap: 30},
+    series: Object.keys(m.quadrants).map(function (key, i) {
+      var s = {name: m.quadrants[key][0], type: "scatter", itemStyle: {color: colors[key]},
+               symbolSize: function (v) { return 8 + 22 * Math.sqrt(v[2] / maxAmount); },
+               data: m.points.filter(function (p) { return p.quadrant === key; })};
+      if (i === 0) {
+        s.markLine = {silent: true, symbol: "none", lineStyle: {color: "#9aa5b1", type: "dashed"},
+                      data: [{xAxis: 3}, {yAxis: 3}], label: {show: false}};
+      }
+      return s;
+    })
+  });
+  charts.forEach(function (c) {
+    c.on("click", function (p) { if (p.data && p.data.url) { window.location.href = p.data.url; } });
+  });
   var h = data.history;
   draw("history-chart", {
     tooltip: {trigger: "axis", valueFormatter: money},
