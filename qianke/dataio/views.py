@@ -114,7 +114,10 @@ def import_mapping(request, token: str):
         info = services.import_columns(path=path, sheet=sheet)
     selected = info["mapping"]
     try:
-        if request.method == "POST":
+        if request.method == "POST" and request.POST.get("columns_of", "") != sheet:
+            # Another sheet was chosen: its columns are new, so start from what is detected there.
+            preview = services.import_preview(actor=user, path=path, sheet=sheet)
+        elif request.method == "POST":
             chosen = _form_mapping(request, info["headers"])
             # Fields detected but left unassigned on the page are unmapped: the page wins.
             overrides = {**{field: "" for field in info["mapping"]}, **chosen}

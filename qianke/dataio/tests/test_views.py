@@ -123,3 +123,14 @@ def test_list_export_uses_the_list_filters_and_visibility(org, make_customer):
     sheet = load_workbook(io.BytesIO(b"".join(answer.streaming_content))).active
     assert sheet.max_row == 4
     assert AuditLog.objects.filter(action="export", actor=org.gm, changes__rows=[None, 3]).exists()
+
+
+@pytest.mark.django_db
+def test_choosing_another_sheet_shows_its_columns(org, write_xlsx):
+    client = _client(org.info)
+    path = write_xlsx({"说明": [["说明文字"], ["无"]], "客户": [["客户名称", "手机"], ["甲有限公司", "13800001111"]]})
+    url = _upload(client, path)
+    first = client.get(url).content.decode()
+    assert "说明文字" in first and 'class="alert alert-error"' in first
+    chosen = client.post(url, {"sheet": "客户", "columns_of": "", "col_0": "", "action": "preview"}).content.decode()
+    assert 'id="start-import"' in chosen and "13800001111" in chosen
