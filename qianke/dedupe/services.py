@@ -24,7 +24,7 @@ from qianke.accounts.models import User
 from qianke.core.audit import audit_record, diff
 from qianke.core.custom_fields import definitions_for
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from qianke.core.models import AuditLog
+from qianke.core.models import AuditLog, CustomFieldDefinition
 from qianke.customers.models import Contact, Customer, CustomerSearch
 from qianke.customers.services import customer_search_sync
 from qianke.dedupe.models import DuplicateGroup, DuplicateMember, Merge, MergedCustomer, NotDuplicatePair
@@ -122,11 +122,13 @@ def default_choices(survivor: Customer, others: list[Customer], keys: list[str])
     return choices
 
 
-def field_label(key: str) -> str:
-    if key.startswith("custom."):
-        definition = next((d for d in definitions_for(model="customer") if d.key == key[7:]), None)
-        return definition.label if definition else key[7:]
-    return str(Customer._meta.get_field(key).verbose_name)
+def field_labels(keys: list[str]) -> dict[str, str]:
+    """Labels of merge fields and custom fields (one query for all custom ones)."""
+    custom = {}
+    if any(k.startswith("custom.") for k in keys):
+        custom = {d.key: d.label for d in CustomFieldDefinition.objects.filter(model="customer")}
+    return {k: custom.get(k[7:], k[7:]) if k.startswith("custom.") else str(Customer._meta.get_field(k).verbose_name)
+            for k in keys}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,7 +410,8 @@ def merge_undo(*, actor: User, merge_id: int) -> Merge:
     current = raw_values(survivor)
     edited = sorted(k for k in changed if current.get(k) != after.get(k))
     if edited:
-        labels = "、".join(field_label(k) for k in edited if k not in ("name_norm", "phone_norm", "mobile_norm"))
+        names = field_labels([k for k in edited if k not in ("name_norm", "phone_norm", "mobile_norm")])
+        labels = "、".join(names.values())
         raise Conflict(_("The customer was edited after the merge (%(fields)s); undoing would overwrite those "
                          "edits. Change the fields back or edit the records by hand.") % {"fields": labels},
                        code="undo_conflict", fields={k: [_("Edited after the merge.")] for k in edited})

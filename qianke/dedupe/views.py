@@ -71,14 +71,16 @@ def _evidence_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _compare_rows(customers: list[Customer], choices: dict[str, int]) -> tuple[list[dict], int]:
     """One row per field where the customers differ; the count of fields that are the same everywhere."""
     rows, same = [], 0
-    for key in services.merge_field_keys(customers):
+    keys = services.merge_field_keys(customers)
+    labels = services.field_labels(keys)
+    for key in keys:
         values = [_display(c, key) for c in customers]
         if all(v == "" for v in values):
             continue
         if len(set(values)) == 1:
             same += 1
             continue
-        rows.append({"key": key, "label": services.field_label(key),
+        rows.append({"key": key, "label": labels[key],
                      "cells": [{"customer": c, "value": v, "chosen": choices.get(key) == c.pk}
                                for c, v in zip(customers, values, strict=True)]})
     return rows, same
@@ -195,8 +197,10 @@ def merge_detail(request, merge_id: int):
     merged = selectors.merged_customers(merge)
     keys = [k for k in dict.fromkeys([*services.merge_field_keys([merge.survivor]), *before, *after])
             if k in services.MERGE_FIELDS or k.startswith("custom.")]
-    fields = [{"label": services.field_label(k), "before": _readable(k, before.get(k)),
-               "after": _readable(k, after.get(k))} for k in keys if before.get(k) != after.get(k)]
+    changed = [k for k in keys if before.get(k) != after.get(k)]
+    labels = services.field_labels(changed)
+    fields = [{"label": labels[k], "before": _readable(k, before.get(k)), "after": _readable(k, after.get(k))}
+              for k in changed]
     names = {c.pk: c for c in merged}
     moved = [{"label": selectors.table_label(m["model"]), "count": len(m["pks"]), "customer": names.get(m["customer"])}
              for m in snap.get("moved", [])]

@@ -183,3 +183,18 @@ def test_customer_page_loads_its_likely_duplicates_with_a_merge_link(client, org
     lone = make_customer(org.rep, "独一无二贸易有限公司")
     assert client.get(reverse("dedupe:customer_candidates", args=[lone.pk])).content.decode().strip() == ""
     assert client.get(reverse("dedupe:customer_candidates", args=[hidden.pk])).status_code == 404
+
+
+def test_review_page_query_count_does_not_grow_with_custom_fields(client, org, pair, django_assert_max_num_queries):
+    from qianke.core.models import CustomFieldDefinition
+
+    a, b, group = pair
+    for i in range(6):
+        CustomFieldDefinition.objects.create(key=f"f{i}", label=f"字段{i}", field_type="text")
+    Customer.objects.filter(pk=a.pk).update(custom={f"f{i}": "甲" for i in range(6)})
+    Customer.objects.filter(pk=b.pk).update(custom={f"f{i}": "乙" for i in range(6)})
+    client.force_login(org.rep)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("dedupe:review", args=[group.pk]))
+    assert len([r for r in response.context["rows"] if r["key"].startswith("custom.")]) == 6
+    assert "字段5" in response.content.decode()
