@@ -197,11 +197,13 @@ def _pool_customer(actor: User, customer_id: int) -> tuple[Customer, PoolEntry |
 
 
 def _check_claimable(*, customer: Customer, entry: PoolEntry | None, user: User, now: dt.datetime) -> Pool:
-    if customer.owner_id is not None or entry is None or not entry.in_pool:
-        if customer.owner_id == user.pk:
-            raise _refuse("taken", _("This customer is already yours."))
-        if customer.owner_id is not None:
-            raise _refuse("taken", _("Someone else has already taken this customer."))
+    if customer.owner_id == user.pk:
+        raise _refuse("taken", _("This customer is already yours."))
+    # The customer and its entry are read by two statements: a claim committing in between shows as an
+    # owner on one or an entry out of the pool on the other; both mean taken.
+    if customer.owner_id is not None or (entry is not None and not entry.in_pool):
+        raise _refuse("taken", _("Someone else has already taken this customer."))
+    if entry is None:
         raise _refuse("not_member", _("This customer is not in a public pool."))
     pool = entry.pool
     if not pool.active or not is_member(user, pool):
