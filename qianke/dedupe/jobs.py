@@ -99,11 +99,12 @@ def _chunks(items: list) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def persist_groups(groups: list[dict]) -> dict[str, int]:
+def persist_groups(groups: list[dict], *, remove_stale: bool = True) -> dict[str, int]:
     """Write the scan's groups set-wise; idempotent (a second run with the same data changes nothing).
 
     Bounded statements throughout (chunks of CHUNK ids), so a million customers' worth of groups never
-    sends one query with more parameters than SQLite takes.
+    sends one query with more parameters than SQLite takes. `remove_stale=False` when `groups` come from
+    a part of the customers only (open groups elsewhere are then kept).
     """
     open_status = DuplicateGroup.Status.OPEN
     for group in groups:
@@ -115,7 +116,8 @@ def persist_groups(groups: list[dict]) -> dict[str, int]:
         if sig not in existing or status == open_status:  # a decided group never hides an open one
             existing[sig] = (pk, status)
     with transaction.atomic():
-        stale = [pk for sig, (pk, status) in existing.items() if status == open_status and sig not in found]
+        stale = [pk for sig, (pk, status) in existing.items()
+                 if remove_stale and status == open_status and sig not in found]
         for chunk in _chunks(stale):
             DuplicateMember.objects.filter(group_id__in=chunk).delete()
             DuplicateGroup.objects.filter(pk__in=chunk).delete()

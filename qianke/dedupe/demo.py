@@ -1,0 +1,62 @@
+"""Demo data: a few dozen customers registered twice, written the way lists really differ (the region in
+brackets, another legal form, the phone in another format), and the duplicate groups the scan finds
+among them, so the 查重 page has something to review."""
+
+from __future__ import annotations
+
+import random
+
+from qianke.core.normalize import parse_company_name
+from qianke.customers.models import Contact, Customer
+from qianke.customers.services import contact_create, customer_create
+from qianke.dedupe.jobs import customer_records, find_groups, persist_groups
+from qianke.dedupe.models import DuplicateGroup
+
+PAIRS = 40
+
+
+def _variant_name(name: str, rng: random.Random) -> str:
+    parts = parse_company_name(name)
+    region = parts.regions[-1] if parts.regions else ""  # the most specific place named
+    short_region = region.removesuffix("市").removesuffix("省")
+    if short_region and rng.random() < 0.6:
+        return f"{parts.core}（{short_region}）{parts.legal_form or '有限公司'}"
+    legal = {"有限公司": "股份有限公司", "股份有限公司": "有限公司"}.get(parts.legal_form, "有限责任公司")
+    return f"{short_region}{parts.core}{legal}"
+
+
+def _variant_phone(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("0"):
+        return f"({digits[:3]}) {digits[3:7]} {digits[7:]}"
+    if len(digits) == 12 and digits.startswith("0"):
+        return f"({digits[:4]}) {digits[4:8]}-{digits[8:]}"
+    return phone
+
+
+def demo_generate(*, seed: int = 1) -> dict[str, int]:
+    """`qianke demo` hook; does nothing when duplicate groups exist already."""
+    if DuplicateGroup.objects.exists():
+        return {}
+    rng = random.Random(seed)
+    originals = list(Customer.objects.filter(kind="organization", archived_at__isnull=True, owner__isnull=False)
+                     .exclude(phone="").select_related("owner").order_by("pk")[:2000])
+    if len(originals) < 2:
+        return {}
+    chosen = rng.sample(originals, k=min(PAIRS, len(originals) // 10 or 1))
+    contacts = {c.customer_id: c for c in Contact.objects.filter(customer__in=chosen, is_primary=True)}
+    copies = []
+    for original in chosen:
+        copy = customer_create(actor=original.owner, confirm_duplicate=True, data={
+            "name": _variant_name(original.name, rng), "kind": "organization",
+            "phone": _variant_phone(original.phone), "province": original.province, "city": original.city,
+            "industry": original.industry, "email": original.email if rng.random() < 0.5 else "",
+        })
+        contact = contacts.get(original.pk)
+        if contact is not None:
+            contact_create(actor=original.owner, customer_id=copy.pk, data={"name": contact.name,
+                                                                           "mobile": contact.mobile})
+        copies.append(copy)
+    ids = [c.pk for c in chosen] + [c.pk for c in copies]
+    counts = persist_groups(find_groups(list(customer_records(ids))), remove_stale=False)
+    return {"duplicate_customers": len(copies), "duplicate_groups": counts["groups"]}

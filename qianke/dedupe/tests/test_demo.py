@@ -1,0 +1,20 @@
+"""The demo hook registers customers twice in realistic variants and finds them as duplicate groups."""
+
+from __future__ import annotations
+
+from qianke.dedupe.demo import demo_generate
+from qianke.dedupe.models import DuplicateGroup
+
+
+def test_demo_registers_variants_and_finds_most_of_them(org, make_customer, make_contact):
+    cities = [("北京市", "010-6234%04d"), ("上海市", "021-5555%04d"), ("杭州市", "0571-8603%04d")]
+    for i in range(40):
+        city, phone = cities[i % 3]
+        customer = make_customer(org.rep, f"{city[:2]}{['华兴', '瑞丰', '宏达', '安泰', '金桥'][i % 5]}{i}号科技有限公司",
+                                 phone=phone % i, city=city, province=city)
+        make_contact(org.rep, customer, f"联系人{i}", mobile=f"139{i:08d}")
+    counts = demo_generate(seed=3)
+    assert counts["duplicate_customers"] == 4
+    assert counts["duplicate_groups"] >= 3
+    assert DuplicateGroup.objects.filter(status="open").count() == counts["duplicate_groups"]
+    assert demo_generate(seed=3) == {}
