@@ -31,6 +31,7 @@ from qianke.accounts.models import Team, User
 from qianke.core.models import AuditLog
 from qianke.customers.choices import Status
 from qianke.customers.models import Customer
+from qianke.pipeline.selectors import open_deal_customer_ids
 from qianke.pool.models import OwnerChange, Pool, PoolEntry, PoolRule, PoolWarning
 from qianke.qualification.models import Grade, Qualification
 
@@ -90,23 +91,11 @@ def rule_groups(pool: Pool) -> list[tuple[str, list, int | None, int | None]]:
 
 
 def _exemption(pool: Pool) -> tuple[str, list]:
-    """SQL excluding customers with an open deal, when the pool exempts them."""
+    """SQL excluding customers with an open deal (stage of semantic type "open"), when the pool exempts them."""
     if not pool.exempt_open_deals:
         return "", []
-    ids = open_deal_customer_ids()
-    if ids is None:
-        return "", []
-    sql, params = ids.query.sql_with_params()
+    sql, params = open_deal_customer_ids().query.sql_with_params()
     return f" AND c.id NOT IN ({sql})", list(params)
-
-
-def open_deal_customer_ids():
-    """Ids of customers with an open deal (qianke.pipeline), or None while the pipeline has no deals."""
-    try:
-        from qianke.pipeline.selectors import open_deal_customer_ids as pipeline_ids
-    except ImportError:
-        return None
-    return pipeline_ids()
 
 
 FROM_OWNED = (
