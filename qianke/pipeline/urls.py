@@ -11,6 +11,7 @@ urlpatterns = [
     path("deals/reports/", views.report_page, name="reports"),
     path("deals/stalled/", views.stalled_list, name="stalled"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal_detail"),
+    path("customers/<int:customer_id>/deals/", views.customer_deals_panel, name="customer_deals"),
     path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
     path("deals/<int:deal_id>/tick/", views.deal_tick, name="deal_tick"),

@@ -23,9 +23,16 @@ BOARD_CARDS = 60
 
 
 def customer_panel_context(request, customer) -> dict:
-    # `customer` was fetched through the user's visibility by the customer page; one query.
-    return {"customer": customer, "deals": selectors.customer_deals(user=request.user, customer_id=customer.pk),
-            "may_add": not customer.is_archived}
+    # No query here: the customer page has a query budget, so the list comes in by htmx after the page.
+    return {"customer": customer, "may_add": not customer.is_archived}
+
+
+@ui_view
+def customer_deals_panel(request, customer_id: int):
+    """HTMX: the deals of a customer for its page (two queries: the customer's visibility, its deals)."""
+    customer = customer_selectors.customer_get(user=request.user, customer_id=customer_id)
+    return render(request, "pipeline/_customer_deals.html", {
+        "customer": customer, "deals": selectors.customer_deals(user=request.user, customer_id=customer.pk)})
 
 
 @ui_view
