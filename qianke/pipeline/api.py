@@ -682,3 +682,114 @@ def report_value_matrix(request, process: int | None = None):
             summary="Win/loss against each competitor")
 def report_competitors(request):
     return selectors.competitor_win_loss(user=request.auth)
+
+
+# ---------------------------------------------------------------------------------------------
+# Process configuration (administrators)
+# ---------------------------------------------------------------------------------------------
+
+
+class ProcessIn(InSchema):
+    name: str | None = None
+    kind: str | None = None
+    description: str | None = None
+    active: bool | None = None
+    order: int | None = None
+
+
+class StageIn(InSchema):
+    name: str | None = None
+    order: int | None = None
+    semantic: str | None = Field(None, description="open, won or lost (fixed once deals are in the stage)")
+    probability: int | None = None
+    participants: str | None = None
+    work_content: str | None = None
+    keyword: str | None = None
+    key_node: str | None = None
+    required_fields: list[str] | None = Field(None, description="Deal fields the key node requires: " + ", ".join(
+        ["products", "amount", "expected_close_date", "quote_number", "next_step", "next_step_due",
+         "purchase_window", "budget"]))
+    normal_days: int | None = None
+
+
+class ChecklistItemIn(InSchema):
+    text: str | None = None
+    required: bool | None = None
+    order: int | None = None
+
+
+class ReasonIn(InSchema):
+    name: str | None = None
+    semantic: str | None = Field(None, description="won or lost")
+    active: bool | None = None
+    order: int | None = None
+
+
+@router.post("/processes", response=responses(ProcessOut, 201, write=True),
+             summary="Create a sales process (administrators)")
+def process_create(request, payload: ProcessIn):
+    process = services.process_save(actor=request.auth, data=payload.model_dump(exclude_none=True))
+    return Status(201, selectors.process_get(process_id=process.pk))
+
+
+@router.patch("/processes/{process_id}", response=responses(ProcessOut, write=True),
+              summary="Change a sales process (administrators)")
+def process_update(request, process_id: int, payload: ProcessIn):
+    services.process_save(actor=request.auth, process_id=process_id, data=payload.model_dump(exclude_none=True))
+    return selectors.process_get(process_id=process_id)
+
+
+@router.post("/processes/{process_id}/stages", response=responses(ProcessOut, 201, write=True),
+             summary="Add a stage (administrators)")
+def stage_create(request, process_id: int, payload: StageIn):
+    services.stage_save(actor=request.auth, process_id=process_id, data=payload.model_dump(exclude_none=True))
+    return Status(201, selectors.process_get(process_id=process_id))
+
+
+@router.patch("/processes/{process_id}/stages/{stage_id}", response=responses(ProcessOut, write=True),
+              summary="Change a stage: name, order, probability, key node, … (administrators)")
+def stage_update(request, process_id: int, stage_id: int, payload: StageIn):
+    services.stage_save(actor=request.auth, process_id=process_id, stage_id=stage_id,
+                        data=payload.model_dump(exclude_none=True))
+    return selectors.process_get(process_id=process_id)
+
+
+@router.delete("/processes/{process_id}/stages/{stage_id}", response=responses(None, 204, write=True),
+               summary="Delete a stage no deal has been in (administrators)")
+def stage_delete(request, process_id: int, stage_id: int):
+    selectors.process_get(process_id=process_id)
+    services.stage_delete(actor=request.auth, stage_id=stage_id)
+    return Status(204, None)
+
+
+@router.post("/stages/{stage_id}/checklist", response=responses(ChecklistItemOut, 201, write=True),
+             summary="Add a checklist item (administrators)")
+def checklist_item_create(request, stage_id: int, payload: ChecklistItemIn):
+    return Status(201, services.checklist_item_save(actor=request.auth, stage_id=stage_id,
+                                                    data=payload.model_dump(exclude_none=True)))
+
+
+@router.patch("/stages/{stage_id}/checklist/{item_id}", response=responses(ChecklistItemOut, write=True),
+              summary="Change a checklist item; `required` puts it in the key node (administrators)")
+def checklist_item_update(request, stage_id: int, item_id: int, payload: ChecklistItemIn):
+    return services.checklist_item_save(actor=request.auth, stage_id=stage_id, item_id=item_id,
+                                        data=payload.model_dump(exclude_none=True))
+
+
+@router.delete("/stages/{stage_id}/checklist/{item_id}", response=responses(None, 204, write=True),
+               summary="Delete a checklist item (administrators)")
+def checklist_item_delete(request, stage_id: int, item_id: int):
+    services.checklist_item_delete(actor=request.auth, item_id=item_id)
+    return Status(204, None)
+
+
+@router.post("/deal-reasons", response=responses(ReasonOut, 201, write=True),
+             summary="Add a won/lost reason (administrators)")
+def reason_create(request, payload: ReasonIn):
+    return Status(201, services.reason_save(actor=request.auth, data=payload.model_dump(exclude_none=True)))
+
+
+@router.patch("/deal-reasons/{reason_id}", response=responses(ReasonOut, write=True),
+              summary="Rename, reorder or deactivate a won/lost reason (administrators)")
+def reason_update(request, reason_id: int, payload: ReasonIn):
+    return services.reason_save(actor=request.auth, reason_id=reason_id, data=payload.model_dump(exclude_none=True))

@@ -714,3 +714,205 @@ def deal_competitor_remove(*, actor: User, deal_id: int, competitor_id: int) -> 
             raise NotFound(_("Not found."))
         audit_record(actor=actor, action="update", instance=deal, customer_id=deal.customer_id,
                      changes={"competitor": [competitor_id, None]})
+
+
+# ---------------------------------------------------------------------------------------------
+# Process configuration (administrators)
+# ---------------------------------------------------------------------------------------------
+
+PROCESS_FIELDS = ("name", "kind", "description", "active", "order")
+STAGE_FIELDS = ("name", "order", "semantic", "probability", "participants", "work_content", "keyword", "key_node",
+                "required_fields", "normal_days")
+
+
+def require_process_admin(actor: User) -> None:
+    if not getattr(actor, "is_admin", False):
+        raise PermissionDenied(_("Only administrators change the sales processes."))
+
+
+def process_save(*, actor: User, data: dict[str, Any], process_id: int | None = None) -> Process:
+    """Create or change a sales process (administrators)."""
+    require_process_admin(actor)
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - set(PROCESS_FIELDS)):
+        _add(errors, name, _("Unknown field."))
+    with transaction.atomic():
+        process = None
+        if process_id is not None:
+            process = Process.objects.select_for_update().filter(pk=process_id).first()
+            if process is None:
+                raise NotFound(_("Sales process not found."))
+        before = snapshot(process, list(PROCESS_FIELDS)) if process else {}
+        process = process or Process()
+        if "name" in data or process_id is None:
+            process.name = _text(errors, "name", data.get("name"), 100, required=True)
+            if process.name and Process.objects.filter(name=process.name).exclude(pk=process.pk).exists():
+                _add(errors, "name", _("A process with this name exists already."))
+        if "kind" in data:
+            process.kind = _text(errors, "kind", data["kind"], 100)
+        if "description" in data:
+            process.description = _text(errors, "description", data["description"], 5000)
+        if "active" in data:
+            process.active = bool(data["active"])
+        if "order" in data:
+            process.order = _pk(errors, "order", data["order"]) or 0
+        if errors:
+            raise ValidationFailed(errors)
+        process.save()
+        changes = diff(before, snapshot(process, list(PROCESS_FIELDS)))
+        if changes:
+            audit_record(actor=actor, action="update" if before else "create", instance=process, changes=changes)
+    return process
+
+
+def stage_save(*, actor: User, process_id: int, data: dict[str, Any], stage_id: int | None = None) -> Stage:
+    """Create or change a stage. A stage's type (open/won/lost) is fixed once deals are in it, because
+    reports and the deals' state follow it."""
+    require_process_admin(actor)
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - set(STAGE_FIELDS)):
+        _add(errors, name, _("Unknown field."))
+    with transaction.atomic():
+        process = Process.objects.select_for_update().filter(pk=process_id).first()
+        if process is None:
+            raise NotFound(_("Sales process not found."))
+        stage = None
+        if stage_id is not None:
+            stage = Stage.objects.filter(pk=stage_id, process=process).first()
+            if stage is None:
+                raise NotFound(_("Stage not found."))
+        before = snapshot(stage, list(STAGE_FIELDS)) if stage else {}
+        stage = stage or Stage(process=process)
+        if "name" in data or stage_id is None:
+            stage.name = _text(errors, "name", data.get("name"), 100, required=True)
+            if stage.name and Stage.objects.filter(process=process, name=stage.name).exclude(pk=stage.pk).exists():
+                _add(errors, "name", _("The process has a stage with this name already."))
+        if "order" in data or stage_id is None:
+            order = _pk(errors, "order", data.get("order"))
+            if order is None and stage_id is None and "order" not in errors:
+                last = process.stages.order_by("-order").values_list("order", flat=True).first()
+                order = (last or 0) + 10
+            if order is not None:
+                if Stage.objects.filter(process=process, order=order).exclude(pk=stage.pk).exists():
+                    _add(errors, "order", _("Another stage has this position."))
+                stage.order = order
+        if "semantic" in data or stage_id is None:
+            semantic = str(data.get("semantic") or Semantic.OPEN)
+            if semantic not in Semantic.values:
+                _add(errors, "semantic", _("Choose open, won or lost."))
+            elif stage.pk and semantic != stage.semantic and stage.deals.exists():
+                _add(errors, "semantic", _("Deals are in this stage: its type cannot change."))
+            stage.semantic = semantic
+        if "probability" in data:
+            prob = _pk(errors, "probability", data["probability"]) if data["probability"] not in (0, "0") else 0
+            if prob is None or not 0 <= prob <= 100:
+                errors.pop("probability", None)
+                _add(errors, "probability", _("Enter a whole number from 0 to 100."))
+            else:
+                stage.probability = prob
+        for name, limit in (("participants", 200), ("keyword", 100), ("key_node", 200), ("work_content", 5000)):
+            if name in data:
+                setattr(stage, name, _text(errors, name, data[name], limit))
+        if "normal_days" in data:
+            stage.normal_days = _pk(errors, "normal_days", data["normal_days"])
+        if "required_fields" in data:
+            fields = [f for f in (data["required_fields"] or []) if f]
+            unknown = [f for f in fields if f not in REQUIRABLE_FIELDS]
+            if unknown:
+                _add(errors, "required_fields", _("Unknown fields: %(f)s") % {"f": ", ".join(unknown)})
+            stage.required_fields = fields
+        if errors:
+            raise ValidationFailed(errors)
+        stage.save()
+        changes = diff(before, snapshot(stage, list(STAGE_FIELDS)))
+        if changes:
+            audit_record(actor=actor, action="update" if before else "create", instance=stage, changes=changes)
+    return stage
+
+
+def stage_delete(*, actor: User, stage_id: int) -> None:
+    """Delete a stage no deal has ever been in."""
+    require_process_admin(actor)
+    with transaction.atomic():
+        stage = Stage.objects.filter(pk=stage_id).first()
+        if stage is None:
+            raise NotFound(_("Stage not found."))
+        if stage.deals.exists() or DealStageChange.objects.filter(stage=stage).exists():
+            raise Conflict(_("Deals have been in this stage; rename it instead of deleting it."), code="stage_in_use")
+        audit_record(actor=actor, action="delete", instance=stage)
+        stage.delete()
+
+
+def checklist_item_save(*, actor: User, stage_id: int, data: dict[str, Any], item_id: int | None = None) -> ChecklistItem:
+    require_process_admin(actor)
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - {"text", "required", "order"}):
+        _add(errors, name, _("Unknown field."))
+    with transaction.atomic():
+        stage = Stage.objects.filter(pk=stage_id).first()
+        if stage is None:
+            raise NotFound(_("Stage not found."))
+        item = ChecklistItem.objects.filter(pk=item_id, stage=stage).first() if item_id else ChecklistItem(stage=stage)
+        if item is None:
+            raise NotFound(_("Checklist item not found."))
+        before = snapshot(item, ["text", "required", "order"]) if item.pk else {}
+        if "text" in data or not item.pk:
+            item.text = _text(errors, "text", data.get("text"), 300, required=True)
+        if "required" in data:
+            item.required = bool(data["required"])
+        if "order" in data or not item.pk:
+            order = _pk(errors, "order", data.get("order"))
+            if order is None and not item.pk:
+                order = (stage.checklist.order_by("-order").values_list("order", flat=True).first() or 0) + 10
+            if order is not None:
+                item.order = order
+        if errors:
+            raise ValidationFailed(errors)
+        item.save()
+        changes = diff(before, snapshot(item, ["text", "required", "order"]))
+        if changes:
+            audit_record(actor=actor, action="update" if before else "create", instance=item, changes=changes)
+    return item
+
+
+def checklist_item_delete(*, actor: User, item_id: int) -> None:
+    require_process_admin(actor)
+    with transaction.atomic():
+        item = ChecklistItem.objects.filter(pk=item_id).first()
+        if item is None:
+            raise NotFound(_("Checklist item not found."))
+        audit_record(actor=actor, action="delete", instance=item)
+        item.delete()
+
+
+def reason_save(*, actor: User, data: dict[str, Any], reason_id: int | None = None) -> DealReason:
+    """Add or change a won/lost reason (administrators); reasons are deactivated, never deleted."""
+    require_process_admin(actor)
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - {"name", "semantic", "active", "order"}):
+        _add(errors, name, _("Unknown field."))
+    with transaction.atomic():
+        reason = DealReason.objects.filter(pk=reason_id).first() if reason_id else DealReason()
+        if reason is None:
+            raise NotFound(_("Not found."))
+        before = snapshot(reason, ["name", "semantic", "active"]) if reason.pk else {}
+        if "semantic" in data or not reason.pk:
+            if data.get("semantic") not in (Semantic.WON, Semantic.LOST):
+                _add(errors, "semantic", _("Choose won or lost."))
+            reason.semantic = data.get("semantic") or ""
+        if "name" in data or not reason.pk:
+            reason.name = _text(errors, "name", data.get("name"), 100, required=True)
+            if (reason.name and DealReason.objects.filter(name=reason.name, semantic=reason.semantic)
+                    .exclude(pk=reason.pk).exists()):
+                _add(errors, "name", _("This reason exists already."))
+        if "active" in data:
+            reason.active = bool(data["active"])
+        if "order" in data:
+            reason.order = _pk(errors, "order", data["order"]) or 0
+        if errors:
+            raise ValidationFailed(errors)
+        reason.save()
+        changes = diff(before, snapshot(reason, ["name", "semantic", "active"]))
+        if changes:
+            audit_record(actor=actor, action="update" if before else "create", instance=reason, changes=changes)
+    return reason

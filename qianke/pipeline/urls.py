@@ -23,4 +23,6 @@ urlpatterns = [
     path("deals/<int:deal_id>/competitors/<int:competitor_id>/remove/", views.competitor_unlink,
          name="competitor_unlink"),
     path("deals/<int:deal_id>/value/", views.value_edit, name="value_edit"),
+    path("settings/processes/", views.process_settings, name="process_settings"),
+    path("settings/processes/<int:process_id>/", views.process_edit, name="process_edit"),
 ]

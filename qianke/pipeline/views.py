@@ -404,3 +404,85 @@ def value_edit(request, deal_id: int):
     else:
         form = ValueForm(initial={f: getattr(current, f) for f in ValueForm.base_fields} if current else None)
     return render(request, "pipeline/value_form.html", {"deal": deal, "form": form})
+
+
+# ---------------------------------------------------------------------------------------------
+# Process settings (administrators)
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_admin(user) -> bool:
+    return bool(getattr(user, "is_admin", False))
+
+
+@ui_view
+def process_settings(request):
+    services.require_process_admin(request.user)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "reason":
+                services.reason_save(actor=request.user, data={"name": request.POST.get("name", ""),
+                                                               "semantic": request.POST.get("semantic", "")})
+                messages.success(request, _("Reason added."))
+            elif request.POST.get("action") == "reason_toggle":
+                reason_id = query_int(request.POST.get("reason")) or 0
+                services.reason_save(actor=request.user, reason_id=reason_id,
+                                     data={"active": request.POST.get("active") == "1"})
+            else:
+                process = services.process_save(actor=request.user, data={
+                    "name": request.POST.get("name", ""), "kind": request.POST.get("kind", ""),
+                    "description": request.POST.get("description", "")})
+                messages.success(request, _("Sales process created: add its stages."))
+                return redirect("pipeline:process_edit", process_id=process.pk)
+        except ValidationFailed as exc:
+            _report_errors(request, exc)
+        return redirect("pipeline:process_settings")
+    return render(request, "pipeline/process_settings.html", {
+        "processes": selectors.process_list(include_inactive=True),
+        "reasons": selectors.reason_list(include_inactive=True)})
+
+
+def _stage_data(post) -> dict:
+    return {"name": post.get("name", ""), "order": post.get("order", ""), "semantic": post.get("semantic", "open"),
+            "probability": post.get("probability", "0"), "participants": post.get("participants", ""),
+            "work_content": post.get("work_content", ""), "keyword": post.get("keyword", ""),
+            "key_node": post.get("key_node", ""), "required_fields": post.getlist("required_fields"),
+            "normal_days": post.get("normal_days", "")}
+
+
+@ui_view
+def process_edit(request, process_id: int):
+    from qianke.pipeline.models import REQUIRABLE_FIELDS
+
+    user = request.user
+    services.require_process_admin(user)
+    process = selectors.process_get(process_id=process_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        stage_id = query_int(request.POST.get("stage"))
+        item_id = query_int(request.POST.get("item"))
+        try:
+            if action == "process":
+                services.process_save(actor=user, process_id=process.pk, data={
+                    "name": request.POST.get("name", ""), "kind": request.POST.get("kind", ""),
+                    "description": request.POST.get("description", ""),
+                    "active": request.POST.get("active") == "1"})
+            elif action == "stage":
+                services.stage_save(actor=user, process_id=process.pk, stage_id=stage_id,
+                                    data=_stage_data(request.POST))
+            elif action == "stage_delete" and stage_id:
+                services.stage_delete(actor=user, stage_id=stage_id)
+            elif action == "item" and stage_id:
+                services.checklist_item_save(actor=user, stage_id=stage_id, item_id=item_id, data={
+                    "text": request.POST.get("text", ""), "required": request.POST.get("required") == "1"})
+            elif action == "item_delete" and item_id:
+                services.checklist_item_delete(actor=user, item_id=item_id)
+            messages.success(request, _("Saved."))
+        except ValidationFailed as exc:
+            _report_errors(request, exc)
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+        return redirect("pipeline:process_edit", process_id=process.pk)
+    return render(request, "pipeline/process_edit.html", {
+        "process": process, "semantics": Semantic.choices,
+        "requirable": [(k, str(v)) for k, v in REQUIRABLE_FIELDS.items()]})
