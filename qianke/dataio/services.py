@@ -515,7 +515,12 @@ def import_run(*, job_id: int, progress: ProgressFn | None = None, batch_size: i
     if job is None:
         raise Conflict(_("This import is already running or has finished."))
     with translation.override(job.language or settings.LANGUAGE_CODE):
-        return _import_run(job, progress, batch_size)
+        try:
+            return _import_run(job, progress, batch_size)
+        except Exception as exc:
+            # A bug or a lost database: record it, or the worker would take the import over again and again.
+            _finish_failed(ImportJob.objects.get(pk=job.pk), f"{exc.__class__.__name__}: {exc}"[:2000])
+            raise
 
 
 def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) -> ImportJob:
