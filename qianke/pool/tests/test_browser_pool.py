@@ -74,3 +74,34 @@ def test_rep_claims_from_the_pool_and_finds_it_among_their_customers(live_server
     expect(page.locator("#owner-history")).to_contain_text("华东公海")
     screenshot(page, "pool-03-customer-owner-history")
     assert errors == [] and external == []
+
+
+def test_admin_creates_a_pool_with_a_grade_rule_in_the_settings_page(live_server, browser, screenshot,
+                                                                      transactional_db):
+    from playwright.sync_api import expect
+
+    from qianke.pool.models import Pool
+
+    team = team_create(name="华南组")
+    user_create(username="boss", role=Role.ADMIN, team=None, password=PASSWORD, validate=False)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", PASSWORD)
+    page.click("form[action='/login/'] button[type=submit]")
+    page.goto(f"{live_server.url}/settings/pools/")
+    page.click("a[href='/settings/pools/new/']")
+    page.fill("#id_name", "华南公海")
+    page.check(f"input[name=teams][value='{team.pk}']")
+    page.fill("#id_rule_A_no_follow_up_days", "7")
+    page.fill("#id_rule_A_not_converted_days", "60")
+    screenshot(page, "pool-04-settings-form")
+    page.click("form.form button.btn-primary[type=submit]")
+    expect(page.locator(".pool-settings-table")).to_contain_text("华南公海")
+    screenshot(page, "pool-05-settings-list")
+    pool = Pool.objects.get(name="华南公海")
+    assert list(pool.teams.all()) == [team]
+    assert [(r.grade, r.no_follow_up_days, r.not_converted_days) for r in pool.rules.all()] == [("A", 7, 60)]
