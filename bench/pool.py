@@ -97,7 +97,8 @@ def _insert_select(model, columns: dict[str, str], source: str, params: list | N
             exprs.append(_literal(field))
     sql = f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) SELECT {', '.join(exprs)} FROM {source}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
+        # No parameters: the SQL's % (modulo, printf) must not be read as placeholders.
+        cursor.execute(sql, params or None)
         return cursor.rowcount
 
 
