@@ -406,7 +406,7 @@ class _Run:
             first = table.new_ids(cursor, len(rows))
             for offset, row in enumerate(rows):
                 row["id"] = first + offset
-            cursor.executemany(table.sql, [table.row(r) for r in rows])
+            _write_rows(cursor, table, [table.row(r) for r in rows])
         return first
 
     def _write(self, prepared: list[PreparedRow]) -> dict[str, int]:
@@ -471,19 +471,35 @@ class _Run:
         """Rows whose primary key is given (the search table is keyed by customer)."""
         if rows:
             with connection.cursor() as cursor:
-                cursor.executemany(table.sql, [table.row(r) for r in rows])
+                _write_rows(cursor, table, [table.row(r) for r in rows])
         return len(rows)
 
 
+def _write_rows(cursor, table: _Table, rows: list[list]) -> None:
+    """COPY on PostgreSQL (executemany sends, parses and plans each row as a statement of its own, as
+    core.demo found), executemany on SQLite."""
+    if connection.vendor == "postgresql":
+        copy_sql = table.sql.split(" VALUES ", 1)[0].replace("INSERT INTO", "COPY", 1) + " FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(table.sql, rows)
+
+
 def _search_index_intact() -> bool:
+    """The indexes (PostgreSQL) or triggers (SQLite) that bulk_index_suspended drops are all there;
+    their names are read from the statements that drop them, so this follows customers.search."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = ANY(%s)",
-                           [[f"customers_customersearch_tsv_{c}_gin" for c in search.PG_COLUMNS]])
-            return cursor.fetchone()[0] == len(search.PG_COLUMNS)
-        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-                       "AND tbl_name = 'customers_customersearch'")
-        return cursor.fetchone()[0] == 3
+            names = [sql.split()[-1] for sql in search.PG_DROP_INDEXES]
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = ANY(%s)", [names])
+        else:
+            names = [sql.split()[-1] for sql in search.SQLITE_TEARDOWN if sql.startswith("DROP TRIGGER")]
+            placeholders = ", ".join(["%s"] * len(names))
+            cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({placeholders})",
+                           names)
+        return cursor.fetchone()[0] == len(names)
 
 
 def _repair_search_index() -> None:
