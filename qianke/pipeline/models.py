@@ -203,6 +203,8 @@ class Deal(TimeStampedModel, ArchivableModel):
             models.Index(fields=["semantic", "next_step_due"], name="deal_next_step_idx"),
             models.Index(fields=["process", "opened_at"], name="deal_cohort_idx"),
             models.Index(fields=["semantic", "closed_at"], name="deal_closed_idx"),
+            # Stalled deals, longest waiting first: walked in this order until a page is full.
+            models.Index(fields=["semantic", "stage_entered_at", "id"], name="deal_waiting_idx"),
         ]
 
     def __str__(self) -> str:
@@ -232,7 +234,8 @@ class DealStageChange(models.Model):
         indexes = [
             models.Index(fields=["deal", "entered_at"], name="dealstage_deal_idx"),
             # Covering on PostgreSQL: time in stage is read from the index alone.
-            models.Index(fields=["stage", "entered_at"], include=["duration_seconds"], name="dealstage_stage_idx"),
+            models.Index(fields=["stage", "entered_at"], include=["duration_seconds", "deal_id"],
+                         name="dealstage_stage_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["deal"], condition=Q(left_at__isnull=True),

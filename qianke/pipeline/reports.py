@@ -195,19 +195,23 @@ def _period(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.date
 def funnel(*, user: User, process: Process, date_from: dt.date | None = None,
            date_to: dt.date | None = None) -> Funnel:
     """Deals opened in the period in this process: how many reached each stage (or went beyond), the
-    stage-to-stage conversion; deals closed in the period: win rate and average cycle; stays that ended
-    in the period: average time in each stage."""
+    stage-to-stage conversion; deals closed in the period: win rate and average cycle; completed stays
+    that began in the period: average time in each stage."""
     date_from, date_to = _period(date_from, date_to)
     lo, hi = _local_midnight(date_from), _local_midnight(date_to + dt.timedelta(days=1))
     stages = [s for s in process.stages.order_by("order") if s.semantic != Semantic.LOST]
     deals = Deal.objects.visible_to(user).filter(process=process)
     cohort = deals.filter(opened_at__gte=lo, opened_at__lt=hi)
-    by_order = dict(cohort.order_by().values_list("furthest_order").annotate(n=Count("id")))
-    states = dict(cohort.order_by().values_list("semantic").annotate(n=Count("id")))
+    by_order: dict[int, int] = {}
+    states: dict[str, int] = {}
+    for order, semantic, n in cohort.order_by().values_list("furthest_order", "semantic").annotate(n=Count("id")):
+        by_order[order] = by_order.get(order, 0) + n
+        states[semantic] = states.get(semantic, 0) + n
     total = sum(by_order.values())
     reached = [sum(n for order, n in by_order.items() if order >= s.order) for s in stages]
+    # Completed stays that began in the period: read from the covering index (stage, entered_at).
     stays = {row["stage_id"]: row for row in DealStageChange.objects.filter(
-        deal__in=deals, stage__in=stages, left_at__isnull=False, left_at__gte=lo, left_at__lt=hi)
+        deal__in=deals, stage__in=stages, entered_at__gte=lo, entered_at__lt=hi, duration_seconds__isnull=False)
         .order_by().values("stage_id").annotate(n=Count("id"), avg=Avg("duration_seconds"))}
     steps = []
     for i, stage in enumerate(stages):
@@ -217,11 +221,11 @@ def funnel(*, user: User, process: Process, date_from: dt.date | None = None,
         steps.append(FunnelStep(stage, reached[i], round(nxt / reached[i], 4) if nxt is not None and reached[i]
                                 else None, round(float(avg) / 86400, 1) if avg is not None else None,
                                 stay.get("n", 0)))
-    closed = deals.filter(closed_at__gte=lo, closed_at__lt=hi)
-    outcome = dict(closed.order_by().values_list("semantic").annotate(n=Count("id")))
-    won, lost = outcome.get(Semantic.WON, 0), outcome.get(Semantic.LOST, 0)
-    cycle = closed.filter(semantic=Semantic.WON).aggregate(
-        avg=Avg(ExpressionWrapper(F("closed_at") - F("opened_at"), output_field=DurationField())))["avg"]
+    closed = deals.filter(closed_at__gte=lo, closed_at__lt=hi).aggregate(
+        won=Count("id", filter=Q(semantic=Semantic.WON)), lost=Count("id", filter=Q(semantic=Semantic.LOST)),
+        cycle=Avg(ExpressionWrapper(F("closed_at") - F("opened_at"), output_field=DurationField()),
+                  filter=Q(semantic=Semantic.WON)))
+    won, lost, cycle = closed["won"], closed["lost"], closed["cycle"]
     return Funnel(process, date_from, date_to, total, steps, won, lost,
                   round(won / (won + lost), 4) if won + lost else None,
                   round(cycle.total_seconds() / 86400, 1) if cycle is not None else None,
@@ -266,9 +270,11 @@ def stalled(*, user: User, process_id: int | None = None, offset: int = 0, limit
     limit = clamp_limit(limit)
     qs = stalled_queryset(user=user, process_id=process_id, now=now)
     count = qs.order_by()[: COUNT_CAP + 1].count()
+    # The page's ids first (a narrow walk in waiting order), then their rows with what the page shows.
+    ids = list(qs.order_by("stage_entered_at", "id").values_list("id", flat=True)[offset : offset + limit])
+    deals = {d.pk: d for d in Deal.objects.filter(pk__in=ids).select_related("customer", "stage", "process", "owner")}
     items = []
-    for deal in (qs.select_related("customer", "stage", "process", "owner")
-                 .order_by("stage_entered_at", "id")[offset : offset + limit]):
+    for deal in (deals[pk] for pk in ids):
         in_stage = (now - deal.stage_entered_at).days
         normal = deal.stage.normal_days
         items.append(StalledDeal(
