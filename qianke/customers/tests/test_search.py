@@ -236,17 +236,35 @@ def test_bulk_index_suspension_rebuilds_the_index(book, make_customer):
 def test_postgresql_index_holds_the_same_lexemes_as_the_text_search_parser(book, make_customer):
     from django.db import connection
 
+    from qianke.customers import search
+
     if connection.vendor != "postgresql":
         pytest.skip("the tsvector columns exist on PostgreSQL only")
     # Digits, Latin, CJK (also Extension A and compatibility ideographs) and mixed tokens.
     make_customer(book.rep, "㐀豈A1号 第2分公司", email="x9@abc.cn", phone="0571-8888 1234")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*), count(*) FILTER (WHERE tsv_names = strip(to_tsvector('simple', names))"
-            " AND tsv_pinyin = strip(to_tsvector('simple', pinyin))"
-            " AND tsv_digits = strip(to_tsvector('simple', digits))"
-            " AND tsv_other = strip(to_tsvector('simple', other))) FROM customers_customersearch"
-        )
+        same = " AND ".join(f"{search.pg_tsvector(c)} = strip(to_tsvector('simple', {c}))" for c in search.PG_COLUMNS)
+        cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE {same}) FROM customers_customersearch")
         total, same = cursor.fetchone()
     assert total == 6 and same == total
     assert everywhere(book, "1号第2") == {"㐀豈A1号 第2分公司"}
+
+
+@pytest.mark.parametrize("bitmap_row_cost", [0, 10**9], ids=["gin-candidates", "sequential"])
+def test_postgresql_search_beyond_the_newest_rows_finds_the_same(book, make_customer, monkeypatch, bitmap_row_cost):
+    # Only two rows in the first step: the rest of the matches come from GIN candidates (cost 0) or
+    # from scanning further down (cost huge). SQLite ignores both settings.
+    from qianke.customers import search
+
+    monkeypatch.setattr(search, "PG_PROBE_ROWS", 2)
+    monkeypatch.setattr(search, "PG_BITMAP_ROW_COST", bitmap_row_cost)
+    for n in range(3):
+        make_customer(book.rep2, f"广州新星{n}贸易商行")  # the newest rows, matched by none of the queries
+    assert everywhere(book, "华为") == {HUAWEI}
+    assert found(book.admin, "华为") == {HUAWEI, "天津华为科技有限公司"}
+    assert everywhere(book, "华") == {HUAWEI}  # a prefix
+    assert everywhere(book, "华为长安") == set()
+    assert everywhere(book, "beijinghuawei") == {HUAWEI}
+    assert everywhere(book, "3377") == {HUAWEI}
+    assert everywhere(book, "司") == {HUAWEI, CHONGQING}
+    assert found(book.admin, "公司") == {HUAWEI, CHONGQING, "天津华为科技有限公司"}
