@@ -199,6 +199,7 @@ def run_dedupe(ds: Dataset, labels: int = 60) -> list[list[str]]:
                 variables.Exact("contact", has_missing=True), variables.Exact("credit_code", has_missing=True)]
     random.seed(1)
     deduper = dedupe.Dedupe(spec, num_cores=1)
+    print(f"  dedupe: preparing training on {len(data):,} records", file=sys.stderr, flush=True)
     deduper.prepare_training(data, sample_size=min(15000, len(data) * 3))
     matches, distinct = [], []
     for _ in range(labels):
@@ -206,7 +207,10 @@ def run_dedupe(ds: Dataset, labels: int = 60) -> list[list[str]]:
         same = ds.truth[_id_of(pair[0], data)] == ds.truth[_id_of(pair[1], data)]
         (matches if same else distinct).append(pair)
         deduper.mark_pairs({"match": [pair] if same else [], "distinct": [] if same else [pair]})
+    print(f"  dedupe: {len(matches)} matches and {len(distinct)} distinct labelled; training", file=sys.stderr,
+          flush=True)
     deduper.train()
+    print("  dedupe: partitioning", file=sys.stderr, flush=True)
     clusters = deduper.partition(data, threshold=0.5)
     return [list(ids) for ids, _scores in clusters]
 
@@ -245,12 +249,47 @@ def speed(count: int) -> None:
           f"| peak RSS {peak:,.0f} MiB | {dupes:,} records in {sum(1 for g in groups if len(g) > 1):,} clusters |")
 
 
+def isolated(engine, ds: Dataset, memory_gb: float, timeout: float) -> list[list[str]]:
+    """Run a library in a forked child with a memory cap and a time limit: a shared machine survives it."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def child() -> None:
+        limit = int(memory_gb * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            sender.send(("ok", engine(ds)))
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent
+            sender.send(("error", f"{type(exc).__name__}: {str(exc)[:100]}"))
+
+    process = context.Process(target=child)
+    process.start()
+    sender.close()
+    if not receiver.poll(timeout):
+        process.kill()
+        process.join()
+        raise TimeoutError(f"gave up after {timeout:.0f} s")
+    try:
+        status, value = receiver.recv()
+    except EOFError:
+        process.join()
+        raise MemoryError(f"killed (exit {process.exitcode}) within {memory_gb:g} GB") from None
+    process.join()
+    if status != "ok":
+        raise RuntimeError(value)
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--only", action="append", choices=("qianke", "splink", "dedupe"))
     parser.add_argument("--sets", default="febrl4,febrl3,zh")
     parser.add_argument("--speed", type=int, default=0, help="also time the scan of N generated records")
+    parser.add_argument("--memory-gb", type=float, default=4.0, help="memory cap for Splink and dedupe")
+    parser.add_argument("--timeout", type=float, default=1200.0, help="time limit for Splink and dedupe, s")
     args = parser.parse_args()
     data = Path(args.data)
     makers = {
@@ -268,7 +307,10 @@ def main() -> None:
         for name in chosen:
             started = time.perf_counter()
             try:
-                clusters = engines[name](ds)
+                if name == "qianke":
+                    clusters = engines[name](ds)
+                else:
+                    clusters = isolated(engines[name], ds, args.memory_gb, args.timeout)
             except Exception as exc:  # noqa: BLE001 - a failing library is reported, not fatal
                 print(f"| {ds.name} | {name} | failed: {type(exc).__name__}: {str(exc)[:80]} | | | |", flush=True)
                 continue

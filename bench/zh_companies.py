@@ -57,7 +57,7 @@ CITIES = [
 BRAND_CHARS = ("华星辰远航金桥宏达恒信瑞丰盛世嘉禾鼎新博雅天成明德安泰永顺通利富康隆兴汇源中联东方"
                "万通鑫海润泽启明creation光大新锐卓越凯旋龙腾凤祥云帆德昌正道国泰民安力源佳美宝丽百盛"
                "和谐晨曦宇航天宇立信诚达华联众诚同创银河长江黄河泰山华夏神州九州")
-BRAND_CHARS = "".join(c for c in BRAND_CHARS if "\u4e00" <= c <= "\u9fff")
+BRAND_CHARS = "".join(dict.fromkeys(c for c in BRAND_CHARS if "\u4e00" <= c <= "\u9fff"))
 INDUSTRIES = ["科技", "电子", "贸易", "机械", "医药", "食品", "建材", "物流", "化工", "纺织", "服装", "软件",
               "信息技术", "电器", "汽车配件", "环保科技", "新能源", "餐饮管理", "印刷", "包装", "五金",
               "照明", "家具", "光电", "仪器仪表", "农业发展", "文化传媒", "教育咨询", "建筑工程", "医疗器械"]
@@ -105,7 +105,10 @@ class Generator:
 
     # ----- entities -----
     def _brand(self) -> str:
-        return "".join(self.rng.sample(BRAND_CHARS, 2))
+        # Two characters while they last, then three: a million rows need more brands than pairs give.
+        pairs = len(BRAND_CHARS) * (len(BRAND_CHARS) - 1)
+        size = 2 if len(self.used_names) < pairs // 2 else 3
+        return "".join(self.rng.sample(BRAND_CHARS, size))
 
     def _person(self) -> str:
         return self.rng.choice(FAMILY) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2))))
@@ -146,7 +149,9 @@ class Generator:
             roll = self.rng.random()
             if roll < 0.25:  # the same name in other cities: unrelated companies
                 for other in self.rng.sample([i for i in range(len(CITIES)) if i != home], self.rng.randint(1, 3)):
-                    family.append(self.entity(brand, industry, other))
+                    # An unrelated company has its own domain, typically with its city in it.
+                    domain = "".join(lazy_pinyin(CITIES[other][0] + brand)) + self.rng.choice((".com", ".cn"))
+                    family.append(self.entity(brand, industry, other, group_domain=domain))
             elif roll < 0.4:  # branch offices of the head company in other cities
                 for other in self.rng.sample([i for i in range(len(CITIES)) if i != home], self.rng.randint(1, 3)):
                     branch = self.entity(brand, industry, other, group_domain=head["email"].split("@")[1])

@@ -414,12 +414,13 @@ def _province_of(div: Division) -> str:
 
 
 @lru_cache(maxsize=65536)
-def parse_address(text: str | None, *, short_districts: bool = True) -> ParsedAddress:
+def parse_address(text: str | None, *, short_districts: bool = False) -> ParsedAddress:
     """Province, city and district read off the start of a free-text address.
 
     广东省深圳市南山区科技园 → 广东省 / 深圳市 / 南山区 / 科技园; 深圳南山区… works too (the province is
-    inferred from the city). Unknown places give empty parts; nothing raises. With short_districts
-    False a district written without 区/县 counts only after its city (泽州教育 is not 泽州县).
+    inferred from the city). Unknown places give empty parts; nothing raises. Unless short_districts,
+    a district written without 区/县/市 counts only after its city (泽州教育 is not 泽州县, and 津市河西区
+    with 天 left out is not 津市市).
     """
     by_code, by_name = _divisions()
     prefixes = _division_prefixes()
@@ -555,7 +556,7 @@ def parse_company_name(name: str) -> CompanyName:
                 stripped = True
                 break
     # Leading places: 北京华为技术 / 广东省深圳市华为 → core 华为技术 / 华为, keeping at least two characters.
-    parsed = parse_address(text, short_districts=False)
+    parsed = parse_address(text)
     if parsed.code and len(parsed.rest) >= 2:
         if not branch:
             regions.extend(p for p in (parsed.province, parsed.city, parsed.district) if p)
