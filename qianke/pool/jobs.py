@@ -98,17 +98,19 @@ def _exemption(pool: Pool) -> tuple[str, list]:
     return f" AND c.id NOT IN ({sql})", list(params)
 
 
+# One statement covers every pool (a clause per pool), so each job reads the tables once, however many
+# pools there are.
 FROM_OWNED = (
     f" FROM {T_ENTRY} e JOIN {T_CUSTOMER} c ON c.id = e.customer_id"
     f" LEFT JOIN {T_QUAL} q ON q.customer_id = e.customer_id"
     # `NOT e.in_pool` spelled as in the partial index's condition, so SQLite uses it.
-    " WHERE e.pool_id = %s AND NOT e.in_pool AND c.owner_id IS NOT NULL AND c.status = %s"
+    " WHERE NOT e.in_pool AND c.owner_id IS NOT NULL AND c.status = %s"
     " AND c.archived_at IS NULL AND e.owner_since_on IS NOT NULL"
 )
 
 
 def _due_condition(pool: Pool, *, on: dt.date) -> tuple[str, list]:
-    """SQL true for the pool's owned customers due back when the job runs on day `on`."""
+    """SQL true for the pool's owned customers due back when the job runs on day `on` ("" when none can be)."""
     parts, params = [], []
     for grade_sql, grade_params, n, m in rule_groups(pool):
         tests, test_params = [], []
@@ -123,21 +125,38 @@ def _due_condition(pool: Pool, *, on: dt.date) -> tuple[str, list]:
             params += [*grade_params, *test_params]
     if not parts:
         return "", []
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _pools_condition(pools: list[Pool], *, on: dict[int, dt.date]) -> tuple[str, list]:
+    """" AND (…)" selecting, in every pool, the owned customers due back on the pool's day `on[pool.pk]`,
+    leaving out exempt ones; ("", []) when no pool has a rule."""
+    parts, params = [], []
+    for pool in pools:
+        due_sql, due_params = _due_condition(pool, on=on[pool.pk])
+        if not due_sql:
+            continue
+        exempt_sql, exempt_params = _exemption(pool)
+        parts.append(f"(e.pool_id = %s AND {due_sql}{exempt_sql})")
+        params += [pool.pk, *due_params, *exempt_params]
+    if not parts:
+        return "", []
     return " AND (" + " OR ".join(parts) + ")", params
 
 
-def _reason_sql(pool: Pool, *, on: dt.date) -> tuple[str, list]:
+def _reason_sql(pools: list[Pool], *, on: dt.date) -> tuple[str, list]:
     """A CASE giving each returned customer's reason in words."""
     whens, params = [], []
-    for grade_sql, grade_params, n, m in rule_groups(pool):
-        if n is not None:
-            whens.append(f"WHEN {grade_sql} AND {_last_day()} < %s THEN %s")
-            params += [*grade_params, _date(on - dt.timedelta(days=n)),
-                       _("No follow-up for more than %(n)d days") % {"n": n}]
-        if m is not None:
-            whens.append(f"WHEN {grade_sql} AND e.owner_since_on < %s THEN %s")
-            params += [*grade_params, _date(on - dt.timedelta(days=m)),
-                       _("Not converted within %(n)d days") % {"n": m}]
+    for pool in pools:
+        for grade_sql, grade_params, n, m in rule_groups(pool):
+            if n is not None:
+                whens.append(f"WHEN e.pool_id = %s AND {grade_sql} AND {_last_day()} < %s THEN %s")
+                params += [pool.pk, *grade_params, _date(on - dt.timedelta(days=n)),
+                           _("No follow-up for more than %(n)d days") % {"n": n}]
+            if m is not None:
+                whens.append(f"WHEN e.pool_id = %s AND {grade_sql} AND e.owner_since_on < %s THEN %s")
+                params += [pool.pk, *grade_params, _date(on - dt.timedelta(days=m)),
+                           _("Not converted within %(n)d days") % {"n": m}]
     return "CASE " + " ".join(whens) + " ELSE '' END", params
 
 
@@ -148,51 +167,53 @@ def _local_date_sql(column: str) -> tuple[str, list]:
 
 
 def adopt_owned_customers() -> int:
-    """Owned potential customers without an entry join their team's pool (one INSERT … SELECT per pool)."""
+    """Owned potential customers without an entry join their team's pool (one INSERT … SELECT, the pool
+    chosen per team by a CASE)."""
     from qianke.pool.services import home_pool_for_team
 
-    by_pool: dict[int, list[int]] = {}
+    pool_of_team = {}
     for team in Team.objects.all():
         pool = home_pool_for_team(team)
         if pool is not None:
-            by_pool.setdefault(pool.pk, []).append(team.pk)
-    created = 0
+            pool_of_team[team.pk] = pool.pk
+    if not pool_of_team:
+        return 0
     day_sql, day_params = _local_date_sql("c.created_at")
-    for pool_id, team_ids in by_pool.items():
-        marks = ", ".join(["%s"] * len(team_ids))
-        sql = (
-            f"INSERT INTO {T_ENTRY} (customer_id, pool_id, in_pool, entered_at, owner_since, owner_since_on,"
-            " last_owner_id, left_at)"
-            f" SELECT c.id, %s, %s, NULL, c.created_at, {day_sql}, NULL, NULL FROM {T_CUSTOMER} c"
-            f" WHERE c.owner_id IS NOT NULL AND c.status = %s AND c.archived_at IS NULL AND c.team_id IN ({marks})"
-            f" AND NOT EXISTS (SELECT 1 FROM {T_ENTRY} x WHERE x.customer_id = c.id)"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [pool_id, False, *day_params, Status.POTENTIAL.value, *team_ids])
-            created += max(cursor.rowcount, 0)
-    return created
+    whens = " ".join(["WHEN %s THEN %s"] * len(pool_of_team))
+    marks = ", ".join(["%s"] * len(pool_of_team))
+    sql = (
+        f"INSERT INTO {T_ENTRY} (customer_id, pool_id, in_pool, entered_at, owner_since, owner_since_on,"
+        " last_owner_id, left_at)"
+        f" SELECT c.id, CASE c.team_id {whens} END, %s, NULL, c.created_at, {day_sql}, NULL, NULL"
+        f" FROM {T_CUSTOMER} c"
+        f" WHERE c.owner_id IS NOT NULL AND c.status = %s AND c.archived_at IS NULL AND c.team_id IN ({marks})"
+        f" AND NOT EXISTS (SELECT 1 FROM {T_ENTRY} x WHERE x.customer_id = c.id)"
+    )
+    params = [*[v for pair in pool_of_team.items() for v in pair], False, *day_params, Status.POTENTIAL.value,
+              *pool_of_team]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
 
 
 def return_neglected(*, today: dt.date, now: dt.datetime | None = None) -> int:
     """Return every neglected customer of every active pool to its pool; returns how many went back."""
     now = now or timezone.now()
     batch = uuid.uuid4().hex
-    for pool in Pool.objects.filter(active=True):
-        due_sql, due_params = _due_condition(pool, on=today)
-        if not due_sql:
-            continue
-        exempt_sql, exempt_params = _exemption(pool)
-        reason_sql, reason_params = _reason_sql(pool, on=today)
-        sql = (
-            f"INSERT INTO {T_CHANGE} (customer_id, from_owner_id, to_owner_id, kind, reason, actor_id, pool_id,"
-            " at, batch)"
-            f" SELECT c.id, c.owner_id, NULL, %s, {reason_sql}, NULL, e.pool_id, %s, %s"
-            + FROM_OWNED + due_sql + exempt_sql
-        )
-        params = [OwnerChange.Kind.RETURN.value, *reason_params, _ts(now), batch,
-                  pool.pk, Status.POTENTIAL.value, *due_params, *exempt_params]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    pools = list(Pool.objects.filter(active=True))
+    where_sql, where_params = _pools_condition(pools, on={p.pk: today for p in pools})
+    if not where_sql:
+        return 0
+    reason_sql, reason_params = _reason_sql(pools, on=today)
+    sql = (
+        f"INSERT INTO {T_CHANGE} (customer_id, from_owner_id, to_owner_id, kind, reason, actor_id, pool_id,"
+        " at, batch)"
+        f" SELECT c.id, c.owner_id, NULL, %s, {reason_sql}, NULL, e.pool_id, %s, %s"
+        + FROM_OWNED + where_sql
+    )
+    params = [OwnerChange.Kind.RETURN.value, *reason_params, _ts(now), batch, Status.POTENTIAL.value, *where_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
     return _apply_batch(batch, now=now)
 
 
@@ -226,52 +247,47 @@ def _apply_batch(batch: str, *, now: dt.datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _deadline_sql(pool: Pool) -> tuple[str, list]:
+def _deadline_sql(pools: list[Pool]) -> tuple[str, list]:
     """A CASE giving each owned customer's return day: the earlier of last follow-up day + N + 1 and
     start day + M + 1 (the first day the returns job takes it)."""
     whens, params = [], []
-    for grade_sql, grade_params, n, m in rule_groups(pool):
-        by_follow_up = _plus_days(_last_day(), n + 1) if n is not None else None
-        by_conversion = _plus_days("e.owner_since_on", m + 1) if m is not None else None
-        if by_follow_up and by_conversion:
-            expr = _least(by_follow_up, by_conversion)
-        else:
-            expr = by_follow_up or by_conversion
-        if expr:
-            whens.append(f"WHEN {grade_sql} THEN {expr}")
-            params += grade_params
-    if not whens:
-        return "", []
+    for pool in pools:
+        for grade_sql, grade_params, n, m in rule_groups(pool):
+            by_follow_up = _plus_days(_last_day(), n + 1) if n is not None else None
+            by_conversion = _plus_days("e.owner_since_on", m + 1) if m is not None else None
+            if by_follow_up and by_conversion:
+                expr = _least(by_follow_up, by_conversion)
+            else:
+                expr = by_follow_up or by_conversion
+            if expr:
+                whens.append(f"WHEN e.pool_id = %s AND {grade_sql} THEN {expr}")
+                params += [pool.pk, *grade_params]
     return "CASE " + " ".join(whens) + " END", params
 
 
 def warn_owners(*, today: dt.date, now: dt.datetime | None = None) -> int:
-    """A warning row for each owned customer whose return day is within the pool's warning days."""
+    """A warning row for each owned customer whose return day is within its pool's warning days."""
     now = now or timezone.now()
-    created = 0
-    for pool in Pool.objects.filter(active=True):
-        deadline_sql, deadline_params = _deadline_sql(pool)
-        if not deadline_sql:
-            continue
-        exempt_sql, exempt_params = _exemption(pool)
-        # Customers due back within K days are exactly those the returns job would take on day today + K.
-        due_sql, due_params = _due_condition(pool, on=today + dt.timedelta(days=pool.warn_days))
-        inner = (
-            f"SELECT c.id AS customer_id, c.owner_id AS owner_id, {deadline_sql} AS deadline"
-            + FROM_OWNED + due_sql + exempt_sql
-        )
-        inner_params = [*deadline_params, pool.pk, Status.POTENTIAL.value, *due_params, *exempt_params]
-        sql = (
-            f"INSERT INTO {T_WARNING} (customer_id, owner_id, pool_id, deadline, created_at)"
-            f" SELECT d.customer_id, d.owner_id, %s, d.deadline, %s FROM ({inner}) d"
-            " WHERE d.deadline > %s"
-            f" AND NOT EXISTS (SELECT 1 FROM {T_WARNING} w WHERE w.customer_id = d.customer_id"
-            " AND w.owner_id = d.owner_id AND w.deadline = d.deadline)"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [pool.pk, _ts(now), *inner_params, _date(today)])
-            created += max(cursor.rowcount, 0)
-    return created
+    pools = list(Pool.objects.filter(active=True))
+    # Customers due back within K days are exactly those the returns job would take on day today + K.
+    where_sql, where_params = _pools_condition(
+        pools, on={p.pk: today + dt.timedelta(days=p.warn_days) for p in pools})
+    if not where_sql:
+        return 0
+    deadline_sql, deadline_params = _deadline_sql(pools)
+    inner = (f"SELECT c.id AS customer_id, c.owner_id AS owner_id, e.pool_id AS pool_id, {deadline_sql} AS deadline"
+             + FROM_OWNED + where_sql)
+    sql = (
+        f"INSERT INTO {T_WARNING} (customer_id, owner_id, pool_id, deadline, created_at)"
+        f" SELECT d.customer_id, d.owner_id, d.pool_id, d.deadline, %s FROM ({inner}) d"
+        " WHERE d.deadline > %s"
+        f" AND NOT EXISTS (SELECT 1 FROM {T_WARNING} w WHERE w.customer_id = d.customer_id"
+        " AND w.owner_id = d.owner_id AND w.deadline = d.deadline)"
+    )
+    params = [_ts(now), *deadline_params, Status.POTENTIAL.value, *where_params, _date(today)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
 
 
 def run_returns(*, today: dt.date | None = None) -> dict[str, int]:

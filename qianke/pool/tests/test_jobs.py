@@ -177,3 +177,14 @@ def test_warnings_and_returns_follow_the_same_day(org, claimed):
     assert owner_of(customer) == org.rep.pk
     run_returns(today=deadline)
     assert owner_of(customer) is None
+
+
+def test_each_pool_applies_its_own_rules_and_warning_days(org, pool, make_pool, pooled, claimed):
+    north_pool = make_pool("华北公海", teams=[org.north], no_follow_up_days=10, warn_days=5)
+    east = claimed()
+    north = pooled(north_pool)
+    pool_claim(actor=org.rep_north, customer_id=north.pk)
+    assert run_warnings(today=days(6))["warned"] == 1  # north returns on day 11, 5 days ahead
+    assert PoolWarning.objects.get().customer_id == north.pk
+    assert run_returns(today=days(11))["returned"] == 1
+    assert owner_of(north) is None and owner_of(east) == org.rep.pk
