@@ -161,7 +161,7 @@ def run_splink(ds: Dataset) -> list[list[str]]:
                                blocking_rules_to_generate_predictions=blocking)
     linker = Linker(table, settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
     for rule in training:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict(threshold_match_probability=0.5)
@@ -241,12 +241,21 @@ def speed(count: int) -> None:
     def progress(stage: str, done: int, total: int) -> None:
         print(f"  {stage} {done:,}/{total:,} at {time.perf_counter() - t1:.0f} s", file=sys.stderr)
 
+    cpu_before = _cpu_seconds()
     groups = cluster(records, progress=progress)
     t2 = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu = _cpu_seconds() - cpu_before
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     dupes = sum(len(g) for g in groups if len(g) > 1)
-    print(f"| dedupe scan | {len(records):,} records | {t2 - t1:.1f} s | {len(records) / (t2 - t1):,.0f} records/s "
-          f"| peak RSS {peak:,.0f} MiB | {dupes:,} records in {sum(1 for g in groups if len(g) > 1):,} clusters |")
+    print(f"| dedupe scan | {len(records):,} records | {t2 - t1:.1f} s wall | {cpu:.1f} s CPU "
+          f"| {len(records) / (t2 - t1):,.0f} records/s | peak RSS {peak:,.0f} MiB "
+          f"| {dupes:,} records in {sum(1 for g in groups if len(g) > 1):,} clusters | load {os.getloadavg()[0]:.1f} |")
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def isolated(engine, ds: Dataset, memory_gb: float, timeout: float) -> list[list[str]]:

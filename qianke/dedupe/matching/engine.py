@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -327,5 +329,43 @@ def cluster(records: Iterable[Record], *, matches: list[Match] | None = None, wo
     return result
 
 
-__all__ = ["compare", "find_matches", "match_against", "cluster", "candidate_pairs", "Cluster",
+__all__ = ["compare", "find_matches", "match_against", "cluster", "candidate_pairs", "Cluster", "calibrate",
            "MAX_BLOCK", "WINDOW", "scoring", "pinyin_of"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Labelled pairs
+# ---------------------------------------------------------------------------------------------
+
+
+def calibrate(records: Iterable[Record], labels: Iterable[tuple[str, str, bool]]) -> float:
+    """Use pairs a person labelled (left id, right id, same?) to place the decision threshold.
+
+    The engine needs no labels; with some, the prior weight moves to where "same" begins between the
+    labelled duplicates and the labelled non-duplicates (midway where they do not overlap, else at the
+    split with fewest errors). Sets scoring.PRIOR_WEIGHT and returns it; unchanged without both kinds.
+    """
+    labels = list(labels)
+    wanted = {rid for a, b, _same in labels for rid in (a, b)}
+    prepared = {p.id: p for p in prepare_all(r for r in records if r.id in wanted)}
+    freq = Frequencies(list(prepared.values()))
+    weights: list[tuple[float, bool]] = []
+    for a, b, same in labels:
+        if a in prepared and b in prepared:
+            match = score_pair(prepared[a], prepared[b], freq)
+            if match.score > 0.0:  # hard conflicts stay decided whatever the labels say
+                weights.append((sum(e.weight for e in match.evidence), same))
+    if not any(s for _w, s in weights) or all(s for _w, s in weights):
+        return scoring.PRIOR_WEIGHT
+    candidates = sorted({w for w, _s in weights})
+    cuts = [(x + y) / 2 for x, y in itertools.pairwise(candidates)] or candidates
+    best_cut = min(cuts, key=lambda cut: (sum((w >= cut) != s for w, s in weights), abs(cut - _current_cut())))
+    # At the cut the score must equal THRESHOLD_SAME: 1 / (1 + 2^-(cut - prior)) = THRESHOLD_SAME.
+    odds = scoring.THRESHOLD_SAME / (1.0 - scoring.THRESHOLD_SAME)
+    scoring.PRIOR_WEIGHT = min(max(best_cut - math.log2(odds), 4.0), 30.0)
+    return scoring.PRIOR_WEIGHT
+
+
+def _current_cut() -> float:
+    odds = scoring.THRESHOLD_SAME / (1.0 - scoring.THRESHOLD_SAME)
+    return scoring.PRIOR_WEIGHT + math.log2(odds)

@@ -216,3 +216,21 @@ def test_cluster_keeps_apart_a_pair_passed_in_with_score_zero_even_through_a_thi
     groups = cluster([a, b, c], matches=matches + [labelled])
     assert not any({"a", "b"} <= set(g) for g in groups)
     assert any(len(g) == 2 for g in groups)  # c still joins one of them
+
+
+def test_calibrate_moves_the_threshold_to_where_labelled_pairs_split_and_back():
+    from qianke.dedupe.matching import calibrate, scoring
+
+    records = [company("a", "北京星辰科技有限公司"), company("b", "北京星辰科技有限公司"),
+               company("c", "北京星辰科技有限公司", phone="010-62345678"),
+               company("d", "北京星辰科技有限公司", phone="010-62345678")]
+    before = scoring.PRIOR_WEIGHT
+    try:
+        # This user's lists repeat names of unrelated firms: a name alone is not enough, a phone is.
+        prior = calibrate(records, [("a", "b", False), ("c", "d", True)])
+        assert prior != before
+        assert compare(records[0], records[1]).decision != "same"
+        assert compare(records[2], records[3]).decision == "same"
+        assert calibrate(records, [("a", "b", True)]) == prior  # one kind only: unchanged
+    finally:
+        scoring.PRIOR_WEIGHT = before
