@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
@@ -123,6 +124,7 @@ def merges_into(*, customer: Customer, limit: int = 10) -> list[Merge]:
 
 CANDIDATES_PER_KEY = 20
 SEARCH_CANDIDATES = 30
+SEARCH_BUDGET_MS = 30
 RECORD_FIELDS = ("kind", "name", "short_name", "province", "city", "district", "address", "postcode", "phone",
                  "mobile", "email", "birthday", "custom")
 
@@ -139,6 +141,28 @@ class Candidate:
         c = self.customer
         return {"id": c.pk, "code": c.code, "name": c.name, "score": round(self.score, 4),
                 "decision": self.decision, "same_name": self.same_name, "evidence": self.evidence}
+
+
+def _search_ids(search, text: str) -> list[int]:
+    """Newest customers whose names contain `text`, within SEARCH_BUDGET_MS on PostgreSQL.
+
+    The exact keys above always run; the full-text lookup is the best effort on top (it finds the
+    reordered and bracketed variants of a name) and must not make saving a customer slow when a name
+    core is common, so on PostgreSQL it runs under a local statement timeout in a savepoint and gives
+    nothing when it runs out.
+    """
+    if connection.vendor != "postgresql":
+        return search.match_ids(text, limit=SEARCH_CANDIDATES) or []
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{SEARCH_BUDGET_MS}ms"])
+            ids = search.match_ids(text, limit=SEARCH_CANDIDATES) or []
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return ids
+    except OperationalError:  # the budget ran out (query cancelled); the savepoint undid the setting too
+        return []
 
 
 def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], mobiles: list[str],
@@ -158,7 +182,7 @@ def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], m
         ids.update(base.filter(phone_norm__in=phones).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     core = parse_company_name(name).core if kind == "organization" else name
     if core and len(core) >= 2:
-        ids.update(search.match_ids(core, limit=SEARCH_CANDIDATES) or [])
+        ids.update(_search_ids(search, core))
     ids.discard(exclude_id)
     if exclude_id and ids:
         # Pairs a person marked "not duplicates" are not proposed again.

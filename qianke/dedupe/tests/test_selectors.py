@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection, transaction
 
 from qianke.core.errors import NeedsConfirmation, NotFound
 from qianke.customers.services import customer_create, customer_update
@@ -129,3 +130,27 @@ def test_pairs_marked_not_duplicates_are_not_proposed_again(org, make_customer):
     duplicate_group_dismiss(actor=org.rep, group_id=_group(a, b).pk)
     assert customer_duplicates(user=org.rep, customer_id=a.pk) == []
     assert customer_duplicates(user=org.rep, customer_id=b.pk) == []
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the search budget is a PostgreSQL statement timeout")
+def test_full_text_candidates_stay_within_their_budget_and_leave_the_transaction_usable(org, monkeypatch):
+    from qianke.dedupe import selectors
+
+    class SlowSearch:
+        @staticmethod
+        def match_ids(text, *, limit):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(0.5)")
+            return [1]
+
+    monkeypatch.setattr(selectors, "SEARCH_BUDGET_MS", 20)
+    with transaction.atomic():
+        assert selectors._search_ids(SlowSearch, "华为") == []
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            assert cursor.fetchone()[0] == "0"
+        # And a search within the budget gives its ids and restores the setting.
+        assert selectors._search_ids(type("Fast", (), {"match_ids": staticmethod(lambda t, limit: [7])}), "x") == [7]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            assert cursor.fetchone()[0] == "0"
