@@ -156,7 +156,7 @@ def _score_chunk(codes: np.ndarray) -> list[Match]:
     matches = []
     for code in codes.tolist():
         i, j = divmod(code, n)
-        match = score_pair(prepared[i], prepared[j], freq)
+        match = score_pair(prepared[i], prepared[j], freq, full=False)
         if match.decision != "different":
             matches.append(match)
     return matches

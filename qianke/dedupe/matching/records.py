@@ -83,7 +83,10 @@ class Prepared:
 
 
 def _values(record: Record, role: str) -> list[str]:
-    return [v for v in record.values.get(role, ()) if v is not None and str(v).strip()]
+    values = record.values.get(role)
+    if not values:
+        return []
+    return [v for v in values if v and (v.strip() if isinstance(v, str) else str(v).strip())]
 
 
 def _text(value: str) -> str:

@@ -108,13 +108,16 @@ def _exact(role: str, value: str, freq: Frequencies, default_u: float, m: float 
 
 
 class _Builder:
+    __slots__ = ("items", "total", "hard")
+
     def __init__(self) -> None:
-        self.evidence: list[Evidence] = []
+        # Plain tuples while scoring; Evidence objects only for pairs worth reporting (see _finish).
+        self.items: list[tuple[str, str, str, float, float, str]] = []
         self.total = 0.0
         self.hard = False
 
     def add(self, role: str, left: str, right: str, similarity: float, weight: float, note: str) -> None:
-        self.evidence.append(Evidence(role, left, right, round(similarity, 3), round(weight, 2), note))
+        self.items.append((role, left, right, similarity, weight, note))
         self.total += weight
 
 
@@ -126,14 +129,22 @@ def _decide(score: float) -> str:
     return "different"
 
 
-def _finish(a: Prepared, b: Prepared, built: _Builder) -> Match:
+def _finish(a: Prepared, b: Prepared, built: _Builder, full: bool) -> Match:
     weight = built.total - PRIOR_WEIGHT
     score = 0.0 if built.hard else 1.0 / (1.0 + 2.0 ** (-max(min(weight, 60.0), -60.0)))
-    evidence = tuple(sorted(built.evidence, key=lambda e: -abs(e.weight)))
-    return Match(a.id, b.id, round(score, 4), _decide(score), evidence)
+    decision = _decide(score)
+    if full or decision != "different":
+        evidence = tuple(
+            Evidence(role, left, right, round(sim, 3), round(w, 2), note)
+            for role, left, right, sim, w, note in sorted(built.items, key=lambda item: -abs(item[4]))
+        )
+    else:
+        evidence = ()
+    return Match(a.id, b.id, round(score, 4), decision, evidence)
 
 
-def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES) -> Match:
+def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES, *, full: bool = True) -> Match:
+    """Score one pair. With full False, a pair decided "different" comes without evidence (bulk scans)."""
     built = _Builder()
     if a.kind == INDIVIDUAL and b.kind == INDIVIDUAL:
         _individuals(a, b, freq, built)
@@ -143,7 +154,7 @@ def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES) -> 
         built.add("kind", a.kind, b.kind, 0.0, HARD_NEGATIVE, "a person and an organisation")
         built.hard = True
     _contact_channels(a, b, freq, built)
-    return _finish(a, b, built)
+    return _finish(a, b, built, full)
 
 
 # ---------------------------------------------------------------------------------------------
