@@ -328,7 +328,8 @@ class FunnelStepOut(Schema):
     stage: StageRef
     reached: int = Field(..., description="Deals of the cohort that reached this stage or went beyond.")
     conversion: float | None = Field(..., description="Share of them that reached the next stage.")
-    avg_days_in_stage: float | None
+    avg_days_in_stage: float | None = Field(..., description="Average over completed stays that began in the "
+                                                             "last 90 days of the period.")
     stays: int = Field(..., description="Completed stays the average is taken over.")
 
 

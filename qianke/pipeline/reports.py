@@ -29,10 +29,13 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from qianke.accounts.models import Role, Team, User
+from qianke.customers.models import Customer
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
 from qianke.pipeline.models import Deal, DealStageChange, ForecastSnapshot, Process, Semantic, Stage
 
 ZERO = Decimal("0.00")
+STAY_WINDOW_DAYS = 90
+HIDDEN_LIMIT = 5000
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
@@ -47,6 +50,19 @@ def add_months(day: dt.date, n: int) -> dt.date:
 
 def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def visible_deals(user: User) -> QuerySet:
+    """The deals the user may see, as `Deal.objects.visible_to(user)`, written for big aggregates: for users who
+    see every customer, "not archived, customer not archived" leaves out the (few) archived customers by id
+    instead of joining every deal with its customer."""
+    if user.sees_all_customers and user.is_active:
+        archived = list(Customer.objects.filter(archived_at__isnull=False).order_by()
+                        .values_list("pk", flat=True)[:HIDDEN_LIMIT + 1])
+        if len(archived) <= HIDDEN_LIMIT:
+            live = Deal.objects.filter(archived_at__isnull=True)
+            return live.exclude(customer_id__in=archived) if archived else live
+    return Deal.objects.visible_to(user)
 
 
 def _weighted_expr():
@@ -96,14 +112,15 @@ def forecast(*, user: User, start: dt.date | None = None, months: int = 6, proce
     months = max(1, min(months, 24))
     month_list = [add_months(start, i) for i in range(months)]
     end = add_months(start, months)
-    base = Deal.objects.visible_to(user)
+    base = visible_deals(user)
     if process_id:
         base = base.filter(process_id=process_id)
     open_deals = base.filter(semantic=Semantic.OPEN)
     rows = (open_deals.filter(expected_close_date__gte=start, expected_close_date__lt=end)
             .annotate(month=TruncMonth("expected_close_date")).order_by()
             .values("month", "owner_id", "team_id")
-            .annotate(n=Count("id"), total=Sum(Coalesce(F("amount"), Value(ZERO))), weighted=Sum(_weighted_expr())))
+            .annotate(n=Count("probability"), total=Sum(Coalesce(F("amount"), Value(ZERO))),
+                      weighted=Sum(_weighted_expr())))
     index = {m: i for i, m in enumerate(month_list)}
     owners: dict[int | None, ForecastRow] = {}
     teams: dict[int | None, ForecastRow] = {}
@@ -141,7 +158,7 @@ def forecast(*, user: User, start: dt.date | None = None, months: int = 6, proce
         if month in index:
             won[index[month]] = r["total"] or ZERO
     late = open_deals.filter(expected_close_date__lt=timezone.localdate()).aggregate(
-        n=Count("id"), total=Sum(Coalesce(F("amount"), Value(ZERO))), weighted=Sum(_weighted_expr()))
+        n=Count("probability"), total=Sum(Coalesce(F("amount"), Value(ZERO))), weighted=Sum(_weighted_expr()))
     overdue = ForecastCell(late["n"] or 0, late["total"] or ZERO, late["weighted"] or ZERO)
     _round(overdue)
     by_owner = sorted(owners.values(), key=lambda r: -r.total.weighted)
@@ -166,7 +183,7 @@ class FunnelStep:
     stage: Stage
     reached: int
     conversion: float | None  # share of the deals reaching this stage that reached the next one
-    avg_days_in_stage: float | None
+    avg_days_in_stage: float | None  # over completed stays that began in the period's last 90 days
     stays: int
 
 
@@ -196,23 +213,40 @@ def funnel(*, user: User, process: Process, date_from: dt.date | None = None,
            date_to: dt.date | None = None) -> Funnel:
     """Deals opened in the period in this process: how many reached each stage (or went beyond), the
     stage-to-stage conversion; deals closed in the period: win rate and average cycle; completed stays
-    that began in the period: average time in each stage."""
+    that began in the period's last 90 days: average time in each stage."""
     date_from, date_to = _period(date_from, date_to)
     lo, hi = _local_midnight(date_from), _local_midnight(date_to + dt.timedelta(days=1))
     stages = [s for s in process.stages.order_by("order") if s.semantic != Semantic.LOST]
-    deals = Deal.objects.visible_to(user).filter(process=process)
+    deals = visible_deals(user).filter(process=process)
     cohort = deals.filter(opened_at__gte=lo, opened_at__lt=hi)
     by_order: dict[int, int] = {}
     states: dict[str, int] = {}
-    for order, semantic, n in cohort.order_by().values_list("furthest_order", "semantic").annotate(n=Count("id")):
+    # Counting an indexed column (not the id) keeps these aggregates index-only on PostgreSQL.
+    for order, semantic, n in (cohort.order_by().values_list("furthest_order", "semantic")
+                               .annotate(n=Count("opened_at"))):
         by_order[order] = by_order.get(order, 0) + n
         states[semantic] = states.get(semantic, 0) + n
     total = sum(by_order.values())
     reached = [sum(n for order, n in by_order.items() if order >= s.order) for s in stages]
-    # Completed stays that began in the period: read from the covering index (stage, entered_at).
-    stays = {row["stage_id"]: row for row in DealStageChange.objects.filter(
-        deal__in=deals, stage__in=stages, entered_at__gte=lo, entered_at__lt=hi, duration_seconds__isnull=False)
-        .order_by().values("stage_id").annotate(n=Count("id"), avg=Avg("duration_seconds"))}
+    # Time in stage: completed stays that began in the last STAY_WINDOW_DAYS of the period (the current pace,
+    # and a bounded read of the covering index (stage, entered_at) INCLUDE (duration, deal)).
+    stay_lo = max(lo, hi - dt.timedelta(days=STAY_WINDOW_DAYS))
+    stay_rows = DealStageChange.objects.filter(stage__in=stages, entered_at__gte=stay_lo, entered_at__lt=hi,
+                                               duration_seconds__isnull=False)
+    hidden_ids: list[int] | None = None
+    if user.sees_all_customers and user.is_active:
+        # Everything but the stays of archived deals: leave out the few, rather than join with all.
+        in_process = Deal.objects.filter(process=process).order_by()
+        hidden_ids = list(in_process.filter(archived_at__isnull=False).values_list("pk", flat=True)[:HIDDEN_LIMIT + 1])
+        hidden_ids += list(in_process.filter(customer__archived_at__isnull=False, archived_at__isnull=True)
+                           .values_list("pk", flat=True)[:HIDDEN_LIMIT + 1])
+    if hidden_ids is not None and len(hidden_ids) <= HIDDEN_LIMIT:
+        stay_rows = stay_rows.exclude(deal_id__in=hidden_ids) if hidden_ids else stay_rows
+    else:
+        stay_rows = stay_rows.filter(deal__in=deals)
+    # Count a column of the index (not the id) so the scan stays index-only.
+    stays = {row["stage_id"]: row for row in stay_rows.order_by().values("stage_id")
+             .annotate(n=Count("duration_seconds"), avg=Avg("duration_seconds"))}
     steps = []
     for i, stage in enumerate(stages):
         nxt = reached[i + 1] if i + 1 < len(stages) else None
@@ -222,7 +256,8 @@ def funnel(*, user: User, process: Process, date_from: dt.date | None = None,
                                 else None, round(float(avg) / 86400, 1) if avg is not None else None,
                                 stay.get("n", 0)))
     closed = deals.filter(closed_at__gte=lo, closed_at__lt=hi).aggregate(
-        won=Count("id", filter=Q(semantic=Semantic.WON)), lost=Count("id", filter=Q(semantic=Semantic.LOST)),
+        won=Count("closed_at", filter=Q(semantic=Semantic.WON)),
+        lost=Count("closed_at", filter=Q(semantic=Semantic.LOST)),
         cycle=Avg(ExpressionWrapper(F("closed_at") - F("opened_at"), output_field=DurationField()),
                   filter=Q(semantic=Semantic.WON)))
     won, lost, cycle = closed["won"], closed["lost"], closed["cycle"]
@@ -248,7 +283,7 @@ def stalled_queryset(*, user: User, process_id: int | None = None, now: dt.datet
     for stage_id, days in stages.values_list("pk", "normal_days"):
         # One range per stage, so each is an index range on (stage, stage_entered_at).
         condition |= Q(stage_id=stage_id, stage_entered_at__lt=now - dt.timedelta(days=days))
-    qs = Deal.objects.visible_to(user).filter(semantic=Semantic.OPEN).filter(condition)
+    qs = visible_deals(user).filter(semantic=Semantic.OPEN).filter(condition)
     if process_id:
         qs = qs.filter(process_id=process_id)
     return qs
@@ -332,7 +367,7 @@ def forecast_vs_actual(*, user: User, months: int = 6, today: dt.date | None = N
     month_list = [add_months(current, -i) for i in range(months - 1, -1, -1)]
     visible = ForecastSnapshot.objects.filter(_snapshot_visibility(user))
     out = []
-    won = dict(Deal.objects.visible_to(user).filter(
+    won = dict(visible_deals(user).filter(
         semantic=Semantic.WON, closed_at__gte=_local_midnight(month_list[0]),
         closed_at__lt=_local_midnight(add_months(current, 1)))
         .annotate(month=TruncMonth("closed_at")).order_by().values_list("month")

@@ -165,3 +165,22 @@ def test_the_job_is_registered(org):
     job = get_job("pipeline.forecast_snapshot")
     assert job is not None
     assert job.func(today=timezone.localdate()) == {"rows": 0}
+
+
+def test_reports_leave_out_archived_deals_and_customers_for_every_role(org, make_deal, make_customer):
+    from django.utils import timezone as tz
+
+    from qianke.customers.services import customer_archive
+    from qianke.pipeline.services import deal_archive
+
+    close = tz.localdate()
+    kept = make_deal(org.rep, amount="1000", expected_close_date=close)
+    archived_deal = make_deal(org.rep, amount="2000", expected_close_date=close)
+    deal_archive(actor=org.rep, deal_id=archived_deal.pk)
+    gone_customer = make_customer(org.rep)
+    make_deal(org.rep, customer=gone_customer, amount="4000", expected_close_date=close)
+    customer_archive(actor=org.admin, customer_id=gone_customer.pk)
+    for user in (org.gm, org.manager, org.rep):
+        assert set(reports.visible_deals(user).values_list("pk", flat=True)) == {kept.pk}
+        assert reports.forecast(user=user).total.amount == Decimal("1000.00")
+        assert reports.funnel(user=user, process=kept.process).cohort == 1
