@@ -64,7 +64,11 @@ def test_upload_map_preview_run_and_see_the_result(live_server, browser, screens
     screenshot(page, "dataio-import-result")
     assert sorted(Customer.objects.values_list("name", flat=True)) == ["无锡华光电子有限公司", "苏州吴中精密机械有限公司"]
 
+    page.goto(f"{live_server.url}/imports/")
+    expect(page.locator("table")).to_contain_text("展会名录.xlsx")
+    screenshot(page, "dataio-import-history")
     page.goto(f"{live_server.url}/customers/")
+    screenshot(page, "dataio-customer-list-export")
     with page.expect_download() as download:
         page.click("a.export-link[data-format=xlsx]")
     assert download.value.suggested_filename.endswith(".xlsx")
