@@ -250,14 +250,19 @@ def test_postgresql_index_holds_the_same_lexemes_as_the_text_search_parser(book,
     assert everywhere(book, "1号第2") == {"㐀豈A1号 第2分公司"}
 
 
-@pytest.mark.parametrize("bitmap_row_cost", [0, 10**9], ids=["gin-candidates", "sequential"])
-def test_postgresql_search_beyond_the_newest_rows_finds_the_same(book, make_customer, monkeypatch, bitmap_row_cost):
+@pytest.mark.parametrize(("bitmap_row_cost", "rare"), [(0, False), (10**9, False), (1, True)],
+                         ids=["gin-candidates", "sequential", "gin-at-once"])
+def test_postgresql_search_beyond_the_newest_rows_finds_the_same(book, make_customer, monkeypatch, bitmap_row_cost,
+                                                                 rare):
     # Only two rows in the first step: the rest of the matches come from GIN candidates (cost 0) or
-    # from scanning further down (cost huge). SQLite ignores both settings.
+    # from scanning further down (cost huge); or, when statistics call every gram rare, from GIN
+    # without the first step. SQLite ignores these settings.
     from qianke.customers import search
 
     monkeypatch.setattr(search, "PG_PROBE_ROWS", 2)
     monkeypatch.setattr(search, "PG_BITMAP_ROW_COST", bitmap_row_cost)
+    if rare:
+        monkeypatch.setattr(search, "_pg_candidates_bound", lambda clauses: 0.0)
     for n in range(3):
         make_customer(book.rep2, f"广州新星{n}贸易商行")  # the newest rows, matched by none of the queries
     assert everywhere(book, "华为") == {HUAWEI}
