@@ -13,7 +13,8 @@ import pytest
 from django.utils import timezone
 
 from qianke.accounts.models import Role
-from qianke.leads.models import CustomerOrigin
+from qianke.leads.models import CollectionMethod, CustomerOrigin, InformationSource, Source
+from qianke.leads.seed import create_taxonomy
 from qianke.qualification.models import Qualification
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,6 +26,8 @@ def test_rep_records_source_and_introducer_then_qualifies(live_server, browser, 
                                                           make_customer):
     from playwright.sync_api import expect
 
+    if not Source.objects.exists():  # an earlier transactional test flushed the migration's seed rows
+        create_taxonomy(Source, InformationSource, CollectionMethod)
     team = make_team("华南组")
     rep = make_user(Role.SALES, team, "origin_rep", password=PASSWORD)
     introducer = make_customer(rep, "佛山海康照明电器有限公司")
