@@ -48,21 +48,26 @@ def demo_generate(*, seed: int = 1, customers: int | None = None, now: dt.dateti
     reasons = {sem: list(DealReason.objects.filter(semantic=sem, active=True).values_list("pk", flat=True))
                for sem in (Semantic.WON, Semantic.LOST)}
     limit = min(MAX_DEALS, max((customers or MAX_DEALS * 4) // 4, 1))
+    # Won deals only where the customer has bought (new, repeat, dormant), so deals and lifecycle agree;
+    # lost customers get no new deal.
     candidates = list(Customer.objects.filter(owner__isnull=False, archived_at__isnull=True, deals__isnull=True)
-                      .order_by("pk").values_list("pk", "owner_id", "team_id", "name", "created_at"))
+                      .exclude(status="lost").order_by("pk")
+                      .values_list("pk", "owner_id", "team_id", "name", "created_at", "status"))
     rng.shuffle(candidates)
     chosen = candidates[:limit]
     codes = [c for c in PROCESS_WEIGHTS if c in processes]
     weights = [PROCESS_WEIGHTS[c] for c in codes]
     owner_teams = dict(_owner_teams({c[1] for c in chosen}))
     deals, stays_by_deal, ticks_by_deal = [], [], []
-    for customer_id, owner_id, team_id, name, created_at in chosen:
+    for customer_id, owner_id, team_id, name, created_at, status in chosen:
         code = rng.choices(codes, weights=weights)[0]
         open_stages = [s for s in stages[code] if s.semantic == Semantic.OPEN]
         won = next(s for s in stages[code] if s.semantic == Semantic.WON)
         lost = next(s for s in stages[code] if s.semantic == Semantic.LOST)
         opened = max(created_at, now - dt.timedelta(days=rng.randint(3, 330), hours=rng.randint(0, 23)))
-        outcome = rng.choices([Semantic.OPEN, Semantic.WON, Semantic.LOST], weights=[60, 25, 15])[0]
+        bought = status in ("new", "repeat", "dormant")
+        outcome = rng.choices([Semantic.OPEN, Semantic.WON, Semantic.LOST],
+                              weights=[45, 40, 15] if bought else [80, 0, 20])[0]
         reach = len(open_stages) if outcome == Semantic.WON else rng.randint(1, len(open_stages))
         path = open_stages[:reach] + ([won] if outcome == Semantic.WON else [lost] if outcome == Semantic.LOST else [])
         moments = [opened]

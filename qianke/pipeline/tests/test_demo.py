@@ -23,3 +23,17 @@ def test_demo_deals_are_consistent_and_idempotent(org, make_customer):
     assert Deal.objects.values("customer_id").distinct().count() == Deal.objects.count() == 20
     process = Deal.objects.first().process
     assert reports.funnel(user=org.gm, process=process).cohort >= 1
+
+
+def test_demo_wins_only_where_the_customer_has_bought(org, make_customer):
+    from qianke.customers.lifecycle import customer_record_purchase
+
+    bought = [make_customer(org.rep, f"老客户{i}有限公司") for i in range(30)]
+    for customer in bought:
+        customer_record_purchase(actor=org.rep, customer_id=customer.pk)
+    for i in range(30):
+        make_customer(org.rep, f"潜在客户{i}有限公司")
+    demo_generate(seed=5, customers=240)
+    won = Deal.objects.filter(semantic=Semantic.WON)
+    assert won.exists()
+    assert set(won.values_list("customer__status", flat=True)) <= {"new", "repeat", "dormant"}
