@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
+from qianke.core import normalize
+
 from .records import INDIVIDUAL, Prepared
 
 # Probability at or above which two records are the same customer, and the band that asks a person.
@@ -350,18 +352,27 @@ def _id_numbers(left: str, right: str, built: _Builder) -> None:
         return
     distance = OSA.distance(left, right)
     sim = 1.0 - distance / max(len(left), len(right))
-    if distance == 1:
+    if _checked_id(left) and _checked_id(right):
+        # Both pass the GB 11643 check, which a typo almost never keeps: two people (twins differ
+        # in two characters only).
+        built.add("id_number", left, right, sim, -16.0, "different valid ID numbers")
+    elif distance == 1:
         built.add("id_number", left, right, sim, 9.0, "one character differs")
     elif distance == 2:
         built.add("id_number", left, right, sim, 2.0, "two characters differ")
     else:
-        built.add("id_number", left, right, sim, -10.0, "different")
+        built.add("id_number", left, right, sim, -8.0, "different")
+
+
+def _checked_id(number: str) -> bool:
+    return len(number) == 18 and number[:17].isdigit() and normalize.id_number_check_char(number[:17]) == number[17]
 
 
 def _street(left: tuple[str, ...], right: tuple[str, ...], freq: Frequencies, built: _Builder) -> None:
     if not any(left) or not any(right):
         return
     if len(left) == len(right):
+        right = _align_swapped(left, right)
         for x, y in zip(left, right, strict=True):
             if not x or not y:
                 continue
@@ -380,3 +391,16 @@ def _street(left: tuple[str, ...], right: tuple[str, ...], freq: Frequencies, bu
     x, y = " ".join(v for v in left if v), " ".join(v for v in right if v)
     sim = Levenshtein.normalized_similarity(x, y)
     built.add("street", x, y, sim, 8.0 if sim >= 0.9 else (2.0 if sim >= 0.75 else -3.0), "address")
+
+
+def _align_swapped(left: tuple[str, ...], right: tuple[str, ...]) -> tuple[str, ...]:
+    """Two address columns typed in each other's place (street and building swapped) line up again."""
+    for i in range(len(left)):
+        for j in range(i + 1, len(left)):
+            if left[i] and left[j] and left[i] != right[i] and left[j] != right[j] \
+                    and JaroWinkler.similarity(left[i], right[j]) >= 0.9 \
+                    and JaroWinkler.similarity(left[j], right[i]) >= 0.9:
+                swapped = list(right)
+                swapped[i], swapped[j] = right[j], right[i]
+                return tuple(swapped)
+    return right

@@ -234,3 +234,19 @@ def test_calibrate_moves_the_threshold_to_where_labelled_pairs_split_and_back():
         assert calibrate(records, [("a", "b", True)]) == prior  # one kind only: unchanged
     finally:
         scoring.PRIOR_WEIGHT = before
+
+
+def test_two_valid_id_numbers_that_differ_are_a_conflict_but_a_typo_is_not():
+    from qianke.core.normalize import id_number_check_char
+
+    def valid(body):
+        return body + id_number_check_char(body)
+
+    base = dict(name="张伟", birth_date="1990-01-01", mobile="13812345678")
+    a = person("a", id_number=valid("11010519900101001"), **base)
+    b = person("b", id_number=valid("11010519900101002"), **base)
+    conflict = next(e for e in compare(a, b).evidence if e.role == "id_number")
+    typo = person("c", id_number=valid("11010519900101001")[:-1] + "0", **base)  # check character wrong
+    slip = next(e for e in compare(a, typo).evidence if e.role == "id_number")
+    assert conflict.weight < slip.weight
+    assert conflict.note == "different valid ID numbers"
