@@ -17,15 +17,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qianke.core.models import ArchivableModel, TimeStampedModel
 from qianke.core.visibility import CustomerRelatedQuerySet, customer_visibility_q
 
 
 class Semantic(models.TextChoices):
-    OPEN = "open", _("Open")
-    WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    # "Lost" alone already names the customer status 流失客户; a deal's outcome is 输单.
+    OPEN = "open", pgettext_lazy("deal outcome", "Open")
+    WON = "won", pgettext_lazy("deal outcome", "Won")
+    LOST = "lost", pgettext_lazy("deal outcome", "Lost")
 
 
 class PurchaseWindow(models.IntegerChoices):
@@ -132,7 +134,7 @@ class DealReason(models.Model):
     """The configurable list of reasons a deal was won or lost."""
 
     semantic = models.CharField(_("for"), max_length=10,
-                                choices=[(Semantic.WON, _("Won")), (Semantic.LOST, _("Lost"))])
+                                choices=[(Semantic.WON, Semantic.WON.label), (Semantic.LOST, Semantic.LOST.label)])
     name = models.CharField(_("name"), max_length=100)
     active = models.BooleanField(_("active"), default=True)
     order = models.IntegerField(_("order"), default=0)
@@ -375,6 +377,7 @@ class CurrentSupplier(models.Model):
                                  verbose_name=_("customer"))
     name = models.CharField(_("supplier"), max_length=200)
     structure = models.CharField(_("role in the supply structure"), max_length=200, blank=True,
+                                 # xgettext:no-python-format
                                  help_text=_("e.g. main supplier, 30 % share"))
     problems = models.CharField(_("current problems"), max_length=500, blank=True)
     since_year = models.PositiveSmallIntegerField(_("supplying since (year)"), null=True, blank=True)
