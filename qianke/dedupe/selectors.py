@@ -165,23 +165,45 @@ def _search_ids(search, text: str) -> list[int]:
         return []
 
 
+def _name_variants(name: str, name_norm: str, kind: str) -> set[str]:
+    """Canonical names the same organisation is often registered under: the brand core alone, and with
+    its place before or after it (北京华为技术 / 华为技术北京 / 华为技术), each an exact lookup in the
+    name_norm index."""
+    from qianke.core.normalize import parse_company_name
+
+    variants = {name_norm} if name_norm else set()
+    if kind != "organization" or not name:
+        return variants
+    parts = parse_company_name(name)
+    if len(parts.core) < 2:
+        return variants
+    variants.add(parts.core)
+    for region in parts.regions:
+        for place in {region, region.removesuffix("市").removesuffix("省").removesuffix("自治区")}:
+            if place:
+                variants.update({place + parts.core, parts.core + place})
+    return variants
+
+
 def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], mobiles: list[str],
-                   exclude_id: int | None) -> set[int]:
-    """Ids of customers sharing an indexed key with the record: canonical name, mobile, phone, or the
-    name's core in the full-text index (which finds 华为技术（北京） for 北京华为技术)."""
+                   exclude_id: int | None, full_text: bool) -> set[int]:
+    """Ids of customers sharing an indexed key with the record: a canonical name variant, a mobile or a
+    phone; with `full_text`, also the name's core in the full-text index (slower: the customer page's
+    panel and the API use it, the save path does not)."""
     from qianke.core.normalize import parse_company_name
     from qianke.customers import search
 
     base = Customer.objects.filter(archived_at__isnull=True, kind=kind).order_by()
     ids: set[int] = set()
-    if name_norm:
-        ids.update(base.filter(name_norm=name_norm).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
+    variants = _name_variants(name, name_norm, kind)
+    if variants:
+        ids.update(base.filter(name_norm__in=sorted(variants)).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     if mobiles:
         ids.update(base.filter(mobile_norm__in=mobiles).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     if phones:
         ids.update(base.filter(phone_norm__in=phones).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     core = parse_company_name(name).core if kind == "organization" else name
-    if core and len(core) >= 2:
+    if full_text and core and len(core) >= 2:
         ids.update(_search_ids(search, core))
     ids.discard(exclude_id)
     if exclude_id and ids:
@@ -192,7 +214,7 @@ def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], m
 
 
 def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Customer | None = None,
-                         limit: int = 5) -> list[Candidate]:
+                         limit: int = 5, full_text: bool = False) -> list[Candidate]:
     """Customers the user can see that the engine takes for the same customer (or asks to review), and
     those with the same canonical name, best first, each with the evidence per field."""
     from types import SimpleNamespace
@@ -214,7 +236,7 @@ def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Custom
     phones.discard("")
     ids = _candidate_ids(kind=data["kind"], name_norm=name_norm, name=data["name"] or "",
                          phones=sorted(phones | mobiles), mobiles=sorted(mobiles),
-                         exclude_id=instance.pk if instance else None)
+                         exclude_id=instance.pk if instance else None, full_text=full_text)
     if not ids:
         return []
     found = list(Customer.objects.visible_to(user).filter(pk__in=ids, kind=data["kind"]).select_related("owner"))
@@ -239,7 +261,7 @@ def customer_duplicates(*, user: User, customer_id: int) -> list[Candidate]:
     from qianke.customers.selectors import customer_get
 
     customer = customer_get(user=user, customer_id=customer_id)
-    return duplicate_candidates(user=user, values={}, instance=customer, limit=10)
+    return duplicate_candidates(user=user, values={}, instance=customer, limit=10, full_text=True)
 
 
 def table_label(model_label: str) -> str:

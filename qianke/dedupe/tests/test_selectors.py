@@ -154,3 +154,17 @@ def test_full_text_candidates_stay_within_their_budget_and_leave_the_transaction
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('statement_timeout')")
             assert cursor.fetchone()[0] == "0"
+
+
+def test_create_warns_on_name_variants_without_any_shared_phone(org):
+    first = customer_create(actor=org.rep, data={"name": "北京华为技术有限公司"})
+    for variant in ("华为技术（北京）有限公司", "北京市华为技术股份有限公司"):
+        with pytest.raises(NeedsConfirmation) as info:
+            customer_create(actor=org.rep, data={"name": variant})
+        assert [c["id"] for c in info.value.extra["candidates"]] == [first.pk], variant
+    # Same brand, another city: a branch is another customer.
+    customer_create(actor=org.rep, data={"name": "上海华为技术有限公司"})
+    # The bare brand shares no exact key with the registered name, so saving stays fast and does not
+    # warn; the customer page (full-text candidates) and the scan find the pair.
+    bare = customer_create(actor=org.rep, data={"name": "华为技术"})
+    assert first.pk in [c.customer.pk for c in customer_duplicates(user=org.rep, customer_id=bare.pk)]
