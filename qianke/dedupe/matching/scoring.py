@@ -5,6 +5,9 @@ for typed-in and imported lists), u how often two unrelated records do. u for an
 taken from the value's frequency in the data being matched (a shared family name 王 or brand core
 华为 says less than a rare one), so no labelled pairs are needed. The summed weight becomes a
 probability with a fixed prior; THRESHOLD_SAME and REVIEW_BAND cut it into decisions.
+
+Evidence notes are English msgids marked with gettext_noop: the engine stays plain strings (it runs
+in worker processes and is pickled), and pages show them through gettext(note).
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from qianke.core import normalize
 
 from .records import INDIVIDUAL, Prepared
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a msgid for makemessages (which looks for this name) without touching Django settings."""
+    return message
+
 
 # Probability at or above which two records are the same customer, and the band that asks a person.
 THRESHOLD_SAME = 0.9
@@ -153,7 +162,7 @@ def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES, *, 
     elif a.kind != INDIVIDUAL and b.kind != INDIVIDUAL:
         _organizations(a, b, freq, built)
     else:
-        built.add("kind", a.kind, b.kind, 0.0, HARD_NEGATIVE, "a person and an organisation")
+        built.add("kind", a.kind, b.kind, 0.0, HARD_NEGATIVE, gettext_noop("a person and an organisation"))
         built.hard = True
     _contact_channels(a, b, freq, built)
     return _finish(a, b, built, full)
@@ -169,33 +178,33 @@ def _contact_channels(a: Prepared, b: Prepared, freq: Frequencies, built: _Build
         common = a.phones & b.phones
         if common:
             value = min(common)
-            built.add("phone", value, value, 1.0, _exact("phone", value, freq, 1e-6, m=0.7), "same number")
+            built.add("phone", value, value, 1.0, _exact("phone", value, freq, 1e-6, m=0.7), gettext_noop("same number"))
         elif a.landlines and b.landlines:
-            built.add("phone", min(a.landlines), min(b.landlines), 0.0, -2.0, "different numbers")
+            built.add("phone", min(a.landlines), min(b.landlines), 0.0, -2.0, gettext_noop("different numbers"))
         elif a.mobiles and b.mobiles:
-            built.add("mobile", min(a.mobiles), min(b.mobiles), 0.0, -2.0, "different numbers")
+            built.add("mobile", min(a.mobiles), min(b.mobiles), 0.0, -2.0, gettext_noop("different numbers"))
     if a.emails and b.emails:
         common = a.emails & b.emails
         if common:
             value = min(common)
-            built.add("email", value, value, 1.0, _exact("email", value, freq, 1e-7, m=0.7), "same address")
+            built.add("email", value, value, 1.0, _exact("email", value, freq, 1e-7, m=0.7), gettext_noop("same address"))
         elif a.domains & b.domains:
             domain = min(a.domains & b.domains)
             built.add("email", min(a.emails), min(b.emails), 0.5,
-                      _exact("domain", domain, freq, 1e-4, m=0.3), "same company domain")
+                      _exact("domain", domain, freq, 1e-4, m=0.3), gettext_noop("same company domain"))
         else:
-            built.add("email", min(a.emails), min(b.emails), 0.0, -1.5, "different addresses")
+            built.add("email", min(a.emails), min(b.emails), 0.0, -1.5, gettext_noop("different addresses"))
     if a.postcodes and b.postcodes:
         left, right = min(a.postcodes), min(b.postcodes)
         if a.postcodes & b.postcodes:
             value = min(a.postcodes & b.postcodes)
-            built.add("postcode", value, value, 1.0, _exact("postcode", value, freq, 1e-3, m=0.9), "same")
+            built.add("postcode", value, value, 1.0, _exact("postcode", value, freq, 1e-3, m=0.9), gettext_noop("same"))
         else:
             sim = Levenshtein.normalized_similarity(left, right)
             if sim >= 0.8:
-                built.add("postcode", left, right, sim, 1.0, "one digit apart")
+                built.add("postcode", left, right, sim, 1.0, gettext_noop("one digit apart"))
             else:
-                built.add("postcode", left, right, sim, -3.0, "different")
+                built.add("postcode", left, right, sim, -3.0, gettext_noop("different"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,10 +225,10 @@ def _organizations(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder)
     if a.credit_codes and b.credit_codes:
         if a.credit_codes & b.credit_codes:
             value = min(a.credit_codes & b.credit_codes)
-            built.add("credit_code", value, value, 1.0, 30.0, "same credit code")
+            built.add("credit_code", value, value, 1.0, 30.0, gettext_noop("same credit code"))
         else:
             built.add("credit_code", min(a.credit_codes), min(b.credit_codes), 0.0, HARD_NEGATIVE,
-                      "different credit codes: different legal entities")
+                      gettext_noop("different credit codes: different legal entities"))
             built.hard = True
     _company_names(a, b, freq, built)
     _places(a, b, freq, built)
@@ -227,7 +236,7 @@ def _organizations(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder)
         common = a.contacts & b.contacts
         if common:
             value = min(common)
-            built.add("contact", value, value, 1.0, _exact("contact", value, freq, 1e-4, m=0.5), "same contact")
+            built.add("contact", value, value, 1.0, _exact("contact", value, freq, 1e-4, m=0.5), gettext_noop("same contact"))
 
 
 def _company_names(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
@@ -236,24 +245,24 @@ def _company_names(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder)
     common = a.cores & b.cores
     if common:
         value = max(common, key=len)
-        built.add("name", value, value, 1.0, _exact("core", value, freq, 1e-5, m=0.85), "same name core")
+        built.add("name", value, value, 1.0, _exact("core", value, freq, 1e-5, m=0.85), gettext_noop("same name core"))
     else:
         pinyin_common = a.core_pinyin & b.core_pinyin
         sim, left, right = _best((x, y) for x in a.cores for y in b.cores)
         if pinyin_common:
-            built.add("name", left, right, max(sim, 0.9), 8.0, "same pronunciation (homophone or variant)")
+            built.add("name", left, right, max(sim, 0.9), 8.0, gettext_noop("same pronunciation (homophone or variant)"))
         elif sim >= 0.85:
-            built.add("name", left, right, sim, 5.0, "nearly the same name")
+            built.add("name", left, right, sim, 5.0, gettext_noop("nearly the same name"))
         elif _contains(a.cores, b.cores):
-            built.add("name", left, right, sim, 2.0, "one name contains the other")
+            built.add("name", left, right, sim, 2.0, gettext_noop("one name contains the other"))
         elif sim >= 0.7:
-            built.add("name", left, right, sim, -2.0, "similar names")
+            built.add("name", left, right, sim, -2.0, gettext_noop("similar names"))
         else:
-            built.add("name", left, right, sim, -8.0, "different names")
+            built.add("name", left, right, sim, -8.0, gettext_noop("different names"))
     # A branch office is a different customer from its head office and from other branches.
     if a.branches != b.branches:
         left, right = ",".join(sorted(a.branches)) or "-", ",".join(sorted(b.branches)) or "-"
-        built.add("name", left, right, 0.0, -12.0, "different branch offices")
+        built.add("name", left, right, 0.0, -12.0, gettext_noop("different branch offices"))
 
 
 def _contains(left: set[str], right: set[str]) -> bool:
@@ -264,20 +273,20 @@ def _places(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> Non
     if a.localities and b.localities:
         if a.localities & b.localities:
             value = min(a.localities & b.localities)
-            built.add("address", value, value, 1.0, _exact("locality", value, freq, 0.01, m=0.95) / 3, "same city")
+            built.add("address", value, value, 1.0, _exact("locality", value, freq, 0.01, m=0.95) / 3, gettext_noop("same city"))
         else:
             # 北京华为 and 上海华为: one brand in two cities is two customers.
-            built.add("address", min(a.localities), min(b.localities), 0.0, -14.0, "different cities")
+            built.add("address", min(a.localities), min(b.localities), 0.0, -14.0, gettext_noop("different cities"))
     if a.districts and b.districts and not (a.districts & b.districts):
-        built.add("address", min(a.districts), min(b.districts), 0.0, -3.0, "different districts")
+        built.add("address", min(a.districts), min(b.districts), 0.0, -3.0, gettext_noop("different districts"))
     if a.address_rest and b.address_rest:
         sim, left, right = _best((x, y) for x in a.address_rest for y in b.address_rest)
         if sim >= 0.9:
-            built.add("address", left, right, sim, 6.0, "same street address")
+            built.add("address", left, right, sim, 6.0, gettext_noop("same street address"))
         elif sim >= 0.7:
-            built.add("address", left, right, sim, 2.0, "similar street address")
+            built.add("address", left, right, sim, 2.0, gettext_noop("similar street address"))
         else:
-            built.add("address", left, right, sim, -2.0, "different street address")
+            built.add("address", left, right, sim, -2.0, gettext_noop("different street address"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,22 +300,22 @@ def _string_level(role: str, left: str, right: str, freq: Frequencies, built: _B
         return 0.0
     if left == right:
         weight = _exact(role, left, freq, default_u)
-        built.add(role, left, right, 1.0, weight, "same")
+        built.add(role, left, right, 1.0, weight, gettext_noop("same"))
         return 1.0
     sim = JaroWinkler.similarity(left, right)
     if sim >= 0.92:
-        built.add(role, left, right, sim, hi, "typo")
+        built.add(role, left, right, sim, hi, gettext_noop("typo"))
     elif sim >= 0.85:
-        built.add(role, left, right, sim, lo, "similar")
+        built.add(role, left, right, sim, lo, gettext_noop("similar"))
     else:
-        built.add(role, left, right, sim, miss, "different")
+        built.add(role, left, right, sim, miss, gettext_noop("different"))
     return sim
 
 
 def _individuals(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
     if a.given and b.given and a.family and b.family and a.given == b.family and a.family == b.given \
             and a.given != a.family:
-        built.add("name", a.family + " " + a.given, b.family + " " + b.given, 0.9, 10.0, "given and family swapped")
+        built.add("name", a.family + " " + a.given, b.family + " " + b.given, 0.9, 10.0, gettext_noop("given and family swapped"))
     elif (a.given or a.family) and (b.given or b.family):
         _string_level("given_name", a.given, b.given, freq, built, 0.005)
         _string_level("family_name", a.family, b.family, freq, built, 0.005)
@@ -318,50 +327,50 @@ def _individuals(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -
     _string_level("locality", a.locality, b.locality, freq, built, 0.002, hi=4.0, lo=1.0, miss=-3.0)
     if a.region and b.region:
         if a.region == b.region:
-            built.add("region", a.region, b.region, 1.0, _exact("region", a.region, freq, 0.15, m=0.95) / 2, "same")
+            built.add("region", a.region, b.region, 1.0, _exact("region", a.region, freq, 0.15, m=0.95) / 2, gettext_noop("same"))
         else:
-            built.add("region", a.region, b.region, 0.0, -2.0, "different")
+            built.add("region", a.region, b.region, 0.0, -2.0, gettext_noop("different"))
     if a.localities and b.localities and not (a.localities & b.localities):
-        built.add("address", min(a.localities), min(b.localities), 0.0, -6.0, "different cities")
+        built.add("address", min(a.localities), min(b.localities), 0.0, -6.0, gettext_noop("different cities"))
 
 
 def _dates(left: str, right: str, freq: Frequencies, built: _Builder) -> None:
     if not left or not right:
         return
     if left == right:
-        built.add("birth_date", left, right, 1.0, _exact("birth", left, freq, 1 / 20000), "same")
+        built.add("birth_date", left, right, 1.0, _exact("birth", left, freq, 1 / 20000), gettext_noop("same"))
         return
     swapped = len(left) == 8 and len(right) == 8 and left[:4] == right[:4] and left[4:6] == right[6:8] \
         and left[6:8] == right[4:6]
     distance = OSA.distance(left, right)
     if swapped:
-        built.add("birth_date", left, right, 0.9, 8.0, "day and month swapped")
+        built.add("birth_date", left, right, 0.9, 8.0, gettext_noop("day and month swapped"))
     elif distance == 1:
-        built.add("birth_date", left, right, 0.875, 7.0, "one digit differs")
+        built.add("birth_date", left, right, 0.875, 7.0, gettext_noop("one digit differs"))
     elif distance == 2:
-        built.add("birth_date", left, right, 0.75, 0.0, "two digits differ")
+        built.add("birth_date", left, right, 0.75, 0.0, gettext_noop("two digits differ"))
     else:
-        built.add("birth_date", left, right, 0.0, -6.0, "different")
+        built.add("birth_date", left, right, 0.0, -6.0, gettext_noop("different"))
 
 
 def _id_numbers(left: str, right: str, built: _Builder) -> None:
     if not left or not right:
         return
     if left == right:
-        built.add("id_number", left, right, 1.0, 22.0, "same")
+        built.add("id_number", left, right, 1.0, 22.0, gettext_noop("same"))
         return
     distance = OSA.distance(left, right)
     sim = 1.0 - distance / max(len(left), len(right))
     if _checked_id(left) and _checked_id(right):
         # Both pass the GB 11643 check, which a typo almost never keeps: two people (twins differ
         # in two characters only).
-        built.add("id_number", left, right, sim, -16.0, "different valid ID numbers")
+        built.add("id_number", left, right, sim, -16.0, gettext_noop("different valid ID numbers"))
     elif distance == 1:
-        built.add("id_number", left, right, sim, 9.0, "one character differs")
+        built.add("id_number", left, right, sim, 9.0, gettext_noop("one character differs"))
     elif distance == 2:
-        built.add("id_number", left, right, sim, 2.0, "two characters differ")
+        built.add("id_number", left, right, sim, 2.0, gettext_noop("two characters differ"))
     else:
-        built.add("id_number", left, right, sim, -8.0, "different")
+        built.add("id_number", left, right, sim, -8.0, gettext_noop("different"))
 
 
 def _checked_id(number: str) -> bool:
@@ -378,19 +387,19 @@ def _street(left: tuple[str, ...], right: tuple[str, ...], freq: Frequencies, bu
                 continue
             if x == y:
                 weight = _exact("street", x, freq, 2e-3, m=0.9)
-                built.add("street", x, y, 1.0, min(weight, 10.0), "same")
+                built.add("street", x, y, 1.0, min(weight, 10.0), gettext_noop("same"))
             else:
                 sim = JaroWinkler.similarity(x, y)
                 if sim >= 0.9:
-                    built.add("street", x, y, sim, 4.0, "typo")
+                    built.add("street", x, y, sim, 4.0, gettext_noop("typo"))
                 elif sim >= 0.8:
-                    built.add("street", x, y, sim, 1.0, "similar")
+                    built.add("street", x, y, sim, 1.0, gettext_noop("similar"))
                 else:
-                    built.add("street", x, y, sim, -3.0, "different")
+                    built.add("street", x, y, sim, -3.0, gettext_noop("different"))
         return
     x, y = " ".join(v for v in left if v), " ".join(v for v in right if v)
     sim = Levenshtein.normalized_similarity(x, y)
-    built.add("street", x, y, sim, 8.0 if sim >= 0.9 else (2.0 if sim >= 0.75 else -3.0), "address")
+    built.add("street", x, y, sim, 8.0 if sim >= 0.9 else (2.0 if sim >= 0.75 else -3.0), gettext_noop("address"))
 
 
 def _align_swapped(left: tuple[str, ...], right: tuple[str, ...]) -> tuple[str, ...]:
