@@ -1,4 +1,4 @@
-"""Full-text matching of customers: SQLite FTS5 or PostgreSQL tsvector over CustomerSearch.
+"""Full-text matching of customers: SQLite FTS5 or PostgreSQL GIN (tsvector expressions) over CustomerSearch.
 
 Both backends index the same gram tokens (core.normalize.search_document) and answer the same
 clauses (core.normalize.search_clauses): a phrase of consecutive grams, or a prefix, in one column.
