@@ -227,6 +227,10 @@ def _apply_batch(batch: str, *, now: dt.datetime) -> int:
         json = ("json_object('owner', json_array(COALESCE(NULLIF(u.full_name, ''), u.username), NULL),"
                 " 'reason', json_array(NULL, oc.reason))")
     with connection.cursor() as cursor:
+        if _pg():
+            # The batch was just written: without fresh statistics PostgreSQL expects a handful of rows
+            # and walks the customers one index probe at a time (more than twice as slow for a large batch).
+            cursor.execute(f"ANALYZE {T_CHANGE}")
         cursor.execute(
             f"UPDATE {T_ENTRY} SET in_pool = %s, entered_at = %s, left_at = %s, owner_since = NULL,"
             " owner_since_on = NULL,"
