@@ -273,3 +273,18 @@ def test_postgresql_search_beyond_the_newest_rows_finds_the_same(book, make_cust
     assert everywhere(book, "3377") == {HUAWEI}
     assert everywhere(book, "司") == {HUAWEI, CHONGQING}
     assert found(book.admin, "公司") == {HUAWEI, CHONGQING, "天津华为科技有限公司"}
+
+
+@pytest.mark.parametrize("rare", [False, True], ids=["text-test", "gin-first"])
+def test_search_in_another_sort_order_finds_the_same(book, monkeypatch, rare):
+    # PostgreSQL reads rare fragments' candidates from GIN first, common ones by the text test alone.
+    from qianke.customers import search
+
+    if rare:
+        monkeypatch.setattr(search, "_pg_candidates_bound", lambda clauses: 0.0)
+        monkeypatch.setattr(search, "_pg_rows", 1.0)
+    for query, expected in (("华为", {HUAWEI, "天津华为科技有限公司"}), ("bjhw", {HUAWEI}), ("3377", {HUAWEI}),
+                            ("华为长安", set())):
+        page = customer_list(user=book.admin, filters=CustomerFilters(q=query, sort="name"), limit=100)
+        assert {c.name for c in page.items} == expected and page.count == len(expected), query
+    assert found(book.rep, "华为", sort="-name") == {HUAWEI}
