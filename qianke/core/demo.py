@@ -780,7 +780,7 @@ def demo_generate(
 
 # Capability apps' demo data, run by `qianke demo` after demo_generate when the module exists.
 CAPABILITY_DEMOS = ("qianke.customers.demo", "qianke.leads.demo", "qianke.qualification.demo", "qianke.pool.demo",
-                    "qianke.pipeline.demo")
+                    "qianke.pipeline.demo", "qianke.dedupe.demo")
 CAPABILITY_DEMO_FUNCTIONS = ("demo_generate", "demo_data", "generate")
 
 
