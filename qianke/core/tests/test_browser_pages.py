@@ -29,6 +29,16 @@ PAGES = [
     "/settings/custom-fields/",
     "/settings/jobs/",
     "/settings/sources/",
+    "/pool/",
+    "/settings/pools/",
+    "/deals/",
+    "/deals/new/",
+    "/deals/board/",
+    "/deals/reports/",
+    "/deals/stalled/",
+    "/settings/processes/",
+    "/imports/",
+    "/duplicates/",
 ]
 CHART_PAGES = {"/reports/funnel/": "#funnel-chart canvas", "/reports/sources/": "#source-chart canvas"}
 
