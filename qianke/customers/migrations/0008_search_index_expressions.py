@@ -1,7 +1,7 @@
 """PostgreSQL: GIN indexes over a tsvector expression of the token text instead of stored tsvectors.
 
 The four tsvector columns, their trigger and indexes go; the table is rewritten (VACUUM FULL) to
-about 40 % of its size, which is what searches read (search._pg_match_ids, docs/bench/core.md).
+about 40 % of its size, which is what searches read (search._pg_match_ids, docs/benchmarks.md).
 On 1,000,000 customers this takes a few minutes. SQLite keeps its FTS5 table. Not atomic, so that
 VACUUM can run.
 """
