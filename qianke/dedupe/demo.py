@@ -8,7 +8,7 @@ import random
 
 from qianke.core.normalize import parse_company_name
 from qianke.customers.models import Contact, Customer
-from qianke.customers.services import contact_create, customer_create
+from qianke.customers.services import contact_create, customer_update
 from qianke.dedupe.jobs import customer_records, find_groups, persist_groups
 from qianke.dedupe.models import DuplicateGroup
 
@@ -35,28 +35,31 @@ def _variant_phone(phone: str) -> str:
 
 
 def demo_generate(*, seed: int = 1) -> dict[str, int]:
-    """`qianke demo` hook; does nothing when duplicate groups exist already."""
+    """`qianke demo` hook; does nothing when duplicate groups exist already.
+
+    Rewrites some demo customers as variants of others (the same company registered twice), so the
+    demo keeps exactly the number of customers asked for."""
     if DuplicateGroup.objects.exists():
         return {}
     rng = random.Random(seed)
-    originals = list(Customer.objects.filter(kind="organization", archived_at__isnull=True, owner__isnull=False)
-                     .exclude(phone="").select_related("owner").order_by("pk")[:2000])
-    if len(originals) < 2:
+    candidates = list(Customer.objects.filter(kind="organization", archived_at__isnull=True, owner__isnull=False)
+                      .exclude(phone="").select_related("owner").order_by("pk")[:2000])
+    if len(candidates) < 2:
         return {}
-    chosen = rng.sample(originals, k=min(PAIRS, len(originals) // 10 or 1))
+    pairs = min(PAIRS, len(candidates) // 10 or 1)
+    picked = rng.sample(candidates, k=2 * pairs)
+    chosen, targets = picked[:pairs], picked[pairs:]
     contacts = {c.customer_id: c for c in Contact.objects.filter(customer__in=chosen, is_primary=True)}
-    copies = []
-    for original in chosen:
-        copy = customer_create(actor=original.owner, confirm_duplicate=True, data={
-            "name": _variant_name(original.name, rng), "kind": "organization",
-            "phone": _variant_phone(original.phone), "province": original.province, "city": original.city,
-            "industry": original.industry, "email": original.email if rng.random() < 0.5 else "",
+    for original, target in zip(chosen, targets, strict=True):
+        customer_update(actor=target.owner, customer_id=target.pk, confirm_duplicate=True, data={
+            "name": _variant_name(original.name, rng), "phone": _variant_phone(original.phone),
+            "province": original.province, "city": original.city, "industry": original.industry,
+            "email": original.email if rng.random() < 0.5 else "",
         })
         contact = contacts.get(original.pk)
         if contact is not None:
-            contact_create(actor=original.owner, customer_id=copy.pk, data={"name": contact.name,
+            contact_create(actor=target.owner, customer_id=target.pk, data={"name": contact.name,
                                                                            "mobile": contact.mobile})
-        copies.append(copy)
-    ids = [c.pk for c in chosen] + [c.pk for c in copies]
+    ids = [c.pk for c in chosen] + [c.pk for c in targets]
     counts = persist_groups(find_groups(list(customer_records(ids))), remove_stale=False)
-    return {"duplicate_customers": len(copies), "duplicate_groups": counts["groups"]}
+    return {"duplicate_customers": len(targets), "duplicate_groups": counts["groups"]}
