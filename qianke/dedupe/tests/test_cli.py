@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from qianke.cli import main
+from qianke.dedupe.tests.test_matching_quality import FEBRL as _FEBRL_DIR
 
-FEBRL = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "dedupe" / "febrl" / "dataset1.csv"
+FEBRL = _FEBRL_DIR / "dataset1.csv"
 
 
 def _write(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:

@@ -8,6 +8,7 @@ companies as hard negatives. The full benchmark is bench/dedupe_quality.py.
 import csv
 import importlib.util
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,12 @@ import pytest
 from qianke.dedupe.matching import Record, cluster
 
 ROOT = Path(__file__).resolve().parents[3]
-FEBRL = ROOT.parent / "shared" / "data" / "dedupe" / "febrl"
+# The public data sets sit beside the repository (../shared/data); a clone elsewhere finds them through
+# QIANKE_SHARED_DATA or the workplace's usual place.
+_DATA_DIRS = [Path(p) for p in (os.environ.get("QIANKE_SHARED_DATA"),) if p] + [ROOT.parent / "shared" / "data",
+                                                                               Path("/work/shared/data")]
+FEBRL = next((d / "dedupe" / "febrl" for d in _DATA_DIRS if (d / "dedupe" / "febrl").exists()),
+             _DATA_DIRS[0] / "dedupe" / "febrl")
 
 
 def _pairwise(groups, truth: dict[str, str]) -> tuple[float, float, float]:
