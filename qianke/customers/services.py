@@ -255,17 +255,8 @@ def _name_norm(name: str, kind: str) -> str:
     return normalize.normalize_person_name(name)
 
 
-def customer_find_same_name(*, actor: User, name: str, kind: str, exclude_id: int | None = None):
-    """Visible customers whose normalised name equals this one: the duplicate warning."""
-    norm = _name_norm(name, kind)
-    qs = Customer.objects.visible_to(actor).filter(kind=kind, name_norm=norm)
-    if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.select_related("owner")[:5]
-
-
-def _check_duplicate(*, actor: User, customer_name: str, kind: str, exclude_id: int | None,
-                     values: dict[str, Any] | None = None, instance: Customer | None = None) -> None:
+def _check_duplicate(*, actor: User, customer_name: str, kind: str, values: dict[str, Any] | None = None,
+                     instance: Customer | None = None) -> None:
     """Same canonical name, or what the matching engine takes for the same customer (or asks to review)
     among the customers the actor can see: `duplicates` names them, `candidates` adds score and evidence."""
     from qianke.dedupe.selectors import duplicate_candidates
@@ -305,7 +296,7 @@ def customer_create(*, actor: User, data: dict[str, Any], confirm_duplicate: boo
         cleaned["team"] = cleaned["owner"].team
     if not confirm_duplicate:
         _check_duplicate(actor=actor, customer_name=cleaned["name"],
-                         kind=cleaned.get("kind", Kind.ORGANIZATION), exclude_id=None, values=cleaned)
+                         kind=cleaned.get("kind", Kind.ORGANIZATION), values=cleaned)
     with transaction.atomic():
         customer = Customer(created_by=actor, code=allocate_codes(prefix=CODE_PREFIX)[0], **cleaned)
         customer.save()
@@ -358,7 +349,7 @@ def customer_update(
             key in cleaned and cleaned[key] != getattr(customer, key) for key in ("name_norm", "mobile_norm",
                                                                                  "phone_norm")):
             _check_duplicate(actor=actor, customer_name=cleaned.get("name", customer.name),
-                             kind=cleaned.get("kind", customer.kind), exclude_id=customer.pk, values=cleaned,
+                             kind=cleaned.get("kind", customer.kind), values=cleaned,
                              instance=customer)
         before = _customer_snapshot(customer)
         previous_owner = customer.owner
