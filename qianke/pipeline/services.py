@@ -70,6 +70,30 @@ def _add(errors: dict[str, list[str]], field: str, message: Any) -> None:
     errors.setdefault(field, []).append(str(message))
 
 
+def _reject_unknown(errors: dict[str, list[str]], data: dict[str, Any], allowed: Any) -> None:
+    """An "Unknown field." error for each key of `data` that is not in `allowed`."""
+    for field in sorted(set(data) - set(allowed)):
+        _add(errors, field, _("Unknown field."))
+
+
+def _audit_saved(actor: User, instance: Any, before: dict[str, Any], fields: list[str], **extra: Any) -> None:
+    """Audit a just-saved settings row: "create" when there was no `before` snapshot, else "update"."""
+    changes = diff(before, snapshot(instance, fields))
+    if changes:
+        audit_record(actor=actor, action="update" if before else "create", instance=instance, changes=changes,
+                     **extra)
+
+
+def _locked(model: Any, pk: int | None, not_found: str) -> Any:
+    """The row `pk` of `model`, locked for the update (None when creating: `pk` is None); NotFound if gone."""
+    if pk is None:
+        return None
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise NotFound(not_found)
+    return row
+
+
 def _pk(errors: dict, field: str, value: Any) -> int | None:
     if value in (None, "", 0, "0"):
         return None
@@ -123,8 +147,7 @@ def _text(errors: dict, field: str, value: Any, limit: int, required: bool = Fal
 def _clean(*, actor: User, data: dict[str, Any], allowed: tuple[str, ...], creating: bool) -> dict[str, Any]:
     """Validate the fields present in `data`; returns model values (foreign keys as instances)."""
     errors: dict[str, list[str]] = {}
-    for field in sorted(set(data) - set(allowed)):
-        _add(errors, field, _("Unknown field."))
+    _reject_unknown(errors, data, allowed)
     cleaned: dict[str, Any] = {}
     if "name" in data or creating:
         cleaned["name"] = _text(errors, "name", data.get("name"), 200, required=True)
@@ -447,8 +470,7 @@ def buying_member_set(*, actor: User, deal_id: int, contact_id: int, data: dict[
     Climbing the ladder fills the date each step was reached (today unless given); dates of steps above
     the current one are cleared when the relationship goes down."""
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(MEMBER_FIELDS)):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, MEMBER_FIELDS)
     role = str(data.get("role") or "")
     if role not in BuyingRole.values:
         _add(errors, "role", _("Choose a buying role."))
@@ -505,8 +527,7 @@ def supplier_save(*, actor: User, customer_id: int, data: dict[str, Any],
                   supplier_id: int | None = None) -> CurrentSupplier:
     """Record (or change) one of the customer's current suppliers."""
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(SUPPLIER_FIELDS)):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, SUPPLIER_FIELDS)
     cleaned = {"name": _text(errors, "name", data.get("name"), 200, required=True),
                "structure": _text(errors, "structure", data.get("structure"), 200),
                "problems": _text(errors, "problems", data.get("problems"), 500),
@@ -535,10 +556,7 @@ def supplier_save(*, actor: User, customer_id: int, data: dict[str, Any],
         for name, value in cleaned.items():
             setattr(supplier, name, value)
         supplier.save()
-        changes = diff(before, snapshot(supplier, list(SUPPLIER_FIELDS)))
-        if changes:
-            audit_record(actor=actor, action="update" if before else "create", instance=supplier,
-                         changes=changes, customer_id=customer.pk)
+        _audit_saved(actor, supplier, before, list(SUPPLIER_FIELDS), customer_id=customer.pk)
     return supplier
 
 
@@ -572,8 +590,7 @@ def value_assessment_set(*, actor: User, deal_id: int, data: dict[str, Any]) -> 
     names = [n for n, _a in VALUE_DIMENSIONS]
     allowed = set(names) | {f"{n}_note" for n in names}
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - allowed):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, allowed)
     scores: dict[str, int] = {}
     for name in names:
         value = _pk(errors, name, data.get(name))
@@ -637,14 +654,9 @@ COMPETITOR_FIELDS = ("name", "products", "prices", "channels", "notes", "active"
 
 def competitor_save(*, actor: User, data: dict[str, Any], competitor_id: int | None = None) -> Competitor:
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(COMPETITOR_FIELDS)):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, COMPETITOR_FIELDS)
     with transaction.atomic():
-        competitor = None
-        if competitor_id is not None:
-            competitor = Competitor.objects.select_for_update().filter(pk=competitor_id).first()
-            if competitor is None:
-                raise NotFound(_("Competitor not found."))
+        competitor = _locked(Competitor, competitor_id, _("Competitor not found."))
         before = snapshot(competitor, list(COMPETITOR_FIELDS)) if competitor else {}
         competitor = competitor or Competitor()
         if "name" in data or competitor_id is None:
@@ -659,9 +671,7 @@ def competitor_save(*, actor: User, data: dict[str, Any], competitor_id: int | N
         if errors:
             raise ValidationFailed(errors)
         competitor.save()
-        changes = diff(before, snapshot(competitor, list(COMPETITOR_FIELDS)))
-        if changes:
-            audit_record(actor=actor, action="update" if before else "create", instance=competitor, changes=changes)
+        _audit_saved(actor, competitor, before, list(COMPETITOR_FIELDS))
     return competitor
 
 
@@ -672,8 +682,7 @@ DEAL_COMPETITOR_FIELDS = ("their_rep", "relation_to_customer", "satisfaction", "
 def deal_competitor_set(*, actor: User, deal_id: int, competitor_id: int, data: dict[str, Any]) -> DealCompetitor:
     """Link a competitor to a deal (or change what we know of it there)."""
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(DEAL_COMPETITOR_FIELDS)):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, DEAL_COMPETITOR_FIELDS)
     their_rep = _text(errors, "their_rep", data.get("their_rep"), 100)
     relation = _text(errors, "relation_to_customer", data.get("relation_to_customer"), 300)
     notes = _text(errors, "notes", data.get("notes"), 500)
@@ -734,14 +743,9 @@ def process_save(*, actor: User, data: dict[str, Any], process_id: int | None = 
     """Create or change a sales process (administrators)."""
     require_process_admin(actor)
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(PROCESS_FIELDS)):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, PROCESS_FIELDS)
     with transaction.atomic():
-        process = None
-        if process_id is not None:
-            process = Process.objects.select_for_update().filter(pk=process_id).first()
-            if process is None:
-                raise NotFound(_("Sales process not found."))
+        process = _locked(Process, process_id, _("Sales process not found."))
         before = snapshot(process, list(PROCESS_FIELDS)) if process else {}
         process = process or Process()
         if "name" in data or process_id is None:
@@ -759,9 +763,7 @@ def process_save(*, actor: User, data: dict[str, Any], process_id: int | None = 
         if errors:
             raise ValidationFailed(errors)
         process.save()
-        changes = diff(before, snapshot(process, list(PROCESS_FIELDS)))
-        if changes:
-            audit_record(actor=actor, action="update" if before else "create", instance=process, changes=changes)
+        _audit_saved(actor, process, before, list(PROCESS_FIELDS))
     return process
 
 
@@ -770,8 +772,7 @@ def stage_save(*, actor: User, process_id: int, data: dict[str, Any], stage_id: 
     reports and the deals' state follow it."""
     require_process_admin(actor)
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(STAGE_FIELDS)):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, STAGE_FIELDS)
     with transaction.atomic():
         process = Process.objects.select_for_update().filter(pk=process_id).first()
         if process is None:
@@ -824,9 +825,7 @@ def stage_save(*, actor: User, process_id: int, data: dict[str, Any], stage_id: 
         if errors:
             raise ValidationFailed(errors)
         stage.save()
-        changes = diff(before, snapshot(stage, list(STAGE_FIELDS)))
-        if changes:
-            audit_record(actor=actor, action="update" if before else "create", instance=stage, changes=changes)
+        _audit_saved(actor, stage, before, list(STAGE_FIELDS))
     return stage
 
 
@@ -846,8 +845,7 @@ def stage_delete(*, actor: User, stage_id: int) -> None:
 def checklist_item_save(*, actor: User, stage_id: int, data: dict[str, Any], item_id: int | None = None) -> ChecklistItem:
     require_process_admin(actor)
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - {"text", "required", "order"}):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, ("text", "required", "order"))
     with transaction.atomic():
         stage = Stage.objects.filter(pk=stage_id).first()
         if stage is None:
@@ -869,9 +867,7 @@ def checklist_item_save(*, actor: User, stage_id: int, data: dict[str, Any], ite
         if errors:
             raise ValidationFailed(errors)
         item.save()
-        changes = diff(before, snapshot(item, ["text", "required", "order"]))
-        if changes:
-            audit_record(actor=actor, action="update" if before else "create", instance=item, changes=changes)
+        _audit_saved(actor, item, before, ["text", "required", "order"])
     return item
 
 
@@ -889,8 +885,7 @@ def reason_save(*, actor: User, data: dict[str, Any], reason_id: int | None = No
     """Add or change a won/lost reason (administrators); reasons are deactivated, never deleted."""
     require_process_admin(actor)
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - {"name", "semantic", "active", "order"}):
-        _add(errors, name, _("Unknown field."))
+    _reject_unknown(errors, data, ("name", "semantic", "active", "order"))
     with transaction.atomic():
         reason = DealReason.objects.filter(pk=reason_id).first() if reason_id else DealReason()
         if reason is None:
@@ -912,7 +907,5 @@ def reason_save(*, actor: User, data: dict[str, Any], reason_id: int | None = No
         if errors:
             raise ValidationFailed(errors)
         reason.save()
-        changes = diff(before, snapshot(reason, ["name", "semantic", "active"]))
-        if changes:
-            audit_record(actor=actor, action="update" if before else "create", instance=reason, changes=changes)
+        _audit_saved(actor, reason, before, ["name", "semantic", "active"])
     return reason
