@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qianke.core.errors import Conflict, ValidationFailed
@@ -17,12 +18,24 @@ from qianke.dedupe import selectors, services
 from qianke.dedupe.models import DuplicateGroup
 
 PAGE_SIZE = 20
+# Lazy: built at import, read per request in the user's language.
 ROLE_LABELS = {
-    "name": _("name"), "short_name": _("short name"), "contact": _("contact"), "mobile": _("mobile"),
-    "phone": _("phone"), "email": _("e-mail"), "address": _("address"), "postcode": _("postcode"),
-    "credit_code": _("credit code"), "birth_date": _("birthday"), "id_number": _("ID number"),
-    "given_name": _("given name"), "family_name": _("family name"), "street": _("street"),
-    "locality": _("city"), "region": _("province"),
+    "name": gettext_lazy("name"),
+    "short_name": gettext_lazy("short name"),
+    "contact": gettext_lazy("contact"),
+    "mobile": gettext_lazy("mobile"),
+    "phone": gettext_lazy("phone"),
+    "email": gettext_lazy("e-mail"),
+    "address": gettext_lazy("address"),
+    "postcode": gettext_lazy("postcode"),
+    "credit_code": gettext_lazy("credit code"),
+    "birth_date": gettext_lazy("birthday"),
+    "id_number": gettext_lazy("ID number"),
+    "given_name": gettext_lazy("given name"),
+    "family_name": gettext_lazy("family name"),
+    "street": gettext_lazy("street"),
+    "locality": gettext_lazy("city"),
+    "region": gettext_lazy("province"),
 }
 
 

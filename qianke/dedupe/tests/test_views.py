@@ -198,3 +198,14 @@ def test_review_page_query_count_does_not_grow_with_custom_fields(client, org, p
         response = client.get(reverse("dedupe:review", args=[group.pk]))
     assert len([r for r in response.context["rows"] if r["key"].startswith("custom.")]) == 6
     assert "字段5" in response.content.decode()
+
+
+def test_evidence_labels_follow_the_users_language():
+    from django.utils import translation
+
+    from qianke.dedupe.views import ROLE_LABELS
+
+    with translation.override("en"):
+        assert str(ROLE_LABELS["mobile"]) == "mobile"
+    with translation.override("zh-hans"):
+        assert str(ROLE_LABELS["mobile"]) == "手机"
