@@ -11,7 +11,6 @@ from qianke.core.api import InSchema, PageOut, PageParams, TeamRef, UserRef, pag
 from qianke.customers import selectors as customer_selectors
 from qianke.customers.schemas import CustomerOut
 from qianke.pool import selectors, services
-from qianke.pool.models import PoolEntry
 
 router = Router(tags=["public pool"])
 
@@ -191,8 +190,8 @@ def claim(request, customer_id: int):
              summary="Give a customer back to its public pool, with a reason")
 def release(request, customer_id: int, payload: ReasonIn):
     services.pool_release(actor=request.auth, customer_id=customer_id, reason=payload.reason)
-    entry = PoolEntry.objects.select_related("pool").get(customer_id=customer_id)
-    return {"customer_id": customer_id, "pool": entry.pool.name}
+    pool = selectors.customer_pool(customer_id=customer_id)
+    return {"customer_id": customer_id, "pool": pool.name}
 
 
 @router.post("/customers/{customer_id}/assign", response=responses(CustomerOut, write=True),

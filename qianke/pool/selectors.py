@@ -49,6 +49,24 @@ def pool_settings_list(*, user: User):
     return Pool.objects.prefetch_related("teams", "rules").order_by("name")
 
 
+def pool_for_settings(*, user: User, pool_id: int | None) -> Pool:
+    """The pool an administrator edits (a new, unsaved one when `pool_id` is None)."""
+    if not user.is_admin:
+        raise PermissionDenied(_("Only administrators configure the public pools."))
+    if pool_id is None:
+        return Pool()
+    pool = Pool.objects.filter(pk=pool_id).first()
+    if pool is None:
+        raise NotFound(_("Pool not found."))
+    return pool
+
+
+def customer_pool(*, customer_id: int) -> Pool | None:
+    """The pool a customer belongs to (the caller has checked visibility); None when it has none."""
+    entry = PoolEntry.objects.select_related("pool").filter(customer_id=customer_id).first()
+    return entry.pool if entry is not None else None
+
+
 @dataclass(frozen=True)
 class PoolFilters:
     q: str = ""

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qianke.accounts.models import Role, Team, User
-from qianke.core.audit import audit_record
+from qianke.core.audit import audit_record, diff, snapshot
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from qianke.core.models import AuditLog
 from qianke.customers.choices import Status
@@ -486,7 +486,7 @@ def _clean_pool(data: dict[str, Any], *, instance: Pool | None) -> tuple[dict, l
 
 
 def _pool_snapshot(pool: Pool) -> dict[str, Any]:
-    values = {name: getattr(pool, name) for name in POOL_FIELDS}
+    values = snapshot(pool, POOL_FIELDS)
     values["teams"] = sorted(pool.teams.values_list("name", flat=True)) if pool.pk else []
     values["rules"] = {r.grade: [r.no_follow_up_days, r.not_converted_days] for r in pool.rules.all()} \
         if pool.pk else {}
@@ -495,8 +495,6 @@ def _pool_snapshot(pool: Pool) -> dict[str, Any]:
 
 def _save_pool(*, actor: User, pool: Pool, data: dict[str, Any], action: str) -> Pool:
     cleaned, teams, rules = _clean_pool(data, instance=pool if pool.pk else None)
-    from qianke.core.audit import diff
-
     before = _pool_snapshot(pool) if pool.pk else {}
     for name, value in cleaned.items():
         setattr(pool, name, value)

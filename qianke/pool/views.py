@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from qianke.core.errors import Conflict, ValidationFailed
 from qianke.core.forms import add_service_errors
-from qianke.core.views import is_htmx, ui_view
+from qianke.core.views import is_htmx, query_int, ui_view
 from qianke.customers.choices import Status
 from qianke.customers.models import Customer
 from qianke.customers.selectors import clamp_limit
@@ -59,10 +59,7 @@ def home_warnings_context(request) -> dict | None:
 
 
 def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
+    return max(1, query_int(request.GET.get("page")) or 1)
 
 
 def _assignable_members(user, pool: Pool):
@@ -188,11 +185,7 @@ def pool_settings(request):
 
 @ui_view
 def pool_edit(request, pool_id: int | None = None):
-    if not request.user.is_admin:
-        raise PermissionDenied(_("Only administrators configure the public pools."))
-    pool = Pool() if pool_id is None else Pool.objects.filter(pk=pool_id).first()
-    if pool is None:
-        raise NotFound(_("Pool not found."))
+    pool = selectors.pool_for_settings(user=request.user, pool_id=pool_id)
     if request.method == "POST":
         form = PoolForm(request.POST)
         if form.is_valid():
