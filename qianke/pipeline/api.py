@@ -608,10 +608,9 @@ def supplier_delete(request, customer_id: int, supplier_id: int):
             summary="The deal's value assessment (404 until scored)")
 def value_get(request, deal_id: int):
     from qianke.core.errors import NotFound
-    from qianke.pipeline.models import ValueAssessment
 
     deal = selectors.deal_get(user=request.auth, deal_id=deal_id)
-    assessment = ValueAssessment.objects.filter(deal=deal).first()
+    assessment = selectors.value_assessment(deal=deal)
     if assessment is None:
         raise NotFound()
     return _value_out(assessment)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from qianke.accounts.models import User
 from qianke.core.errors import NotFound
+from qianke.customers.models import Contact
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
 from qianke.pipeline.models import (
     REQUIRABLE_FIELDS,
@@ -28,6 +29,7 @@ from qianke.pipeline.models import (
     Process,
     Semantic,
     Stage,
+    ValueAssessment,
 )
 
 
@@ -231,6 +233,16 @@ def quadrant(value: Any, difficulty: Any) -> tuple[str, Any, Any]:
 
 def buying_center(*, deal: Deal) -> list[BuyingCenterMember]:
     return list(deal.buying_center.select_related("contact").order_by("role", "id"))
+
+
+def buying_center_candidates(*, user: User, deal: Deal, limit: int = 200) -> list[Contact]:
+    """The visible contacts of the deal's customer, primary first: who can join the buying center."""
+    return list(Contact.objects.visible_to(user).filter(customer_id=deal.customer_id)
+                .order_by("-is_primary", "id")[:limit])
+
+
+def value_assessment(*, deal: Deal) -> ValueAssessment | None:
+    return ValueAssessment.objects.filter(deal=deal).first()
 
 
 def customer_suppliers(*, user: User, customer_id: int) -> list[CurrentSupplier]:

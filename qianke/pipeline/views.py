@@ -78,14 +78,12 @@ def _detail_context(request, deal, *, refused: Conflict | None = None, move_form
 
 
 def _extras_context(request, deal) -> dict:
-    from qianke.customers.models import Contact
-    from qianke.pipeline.models import LADDER, BuyingRole, ProcurementStage, ValueAssessment, Willingness
+    from qianke.pipeline.models import LADDER, BuyingRole, ProcurementStage, Willingness
 
-    assessment = ValueAssessment.objects.filter(deal=deal).first()
+    assessment = selectors.value_assessment(deal=deal)
     return {
         "members": selectors.buying_center(deal=deal),
-        "contacts": list(Contact.objects.visible_to(request.user).filter(customer_id=deal.customer_id)
-                         .order_by("-is_primary", "id")[:200]),
+        "contacts": selectors.buying_center_candidates(user=request.user, deal=deal),
         "buying_roles": BuyingRole.choices, "ladder": [(v, label) for v, label, _f in LADDER],
         "procurement_stages": ProcurementStage.choices,
         "suppliers": selectors.customer_suppliers(user=request.user, customer_id=deal.customer_id),
@@ -172,9 +170,7 @@ def deal_move(request, deal_id: int):
         context = _detail_context(request, deal, refused=exc, move_form=form, target=target)
         return render(request, "pipeline/deal_detail.html", context, status=409)
     except ValidationFailed as exc:
-        for messages_ in exc.fields.values():
-            for message in messages_:
-                messages.error(request, str(message))
+        _report_errors(request, exc)
         return redirect("pipeline:deal_detail", deal_id=deal.pk)
     messages.success(request, _("Moved to %(stage)s.") % {"stage": target.name})
     return redirect("pipeline:deal_detail", deal_id=deal.pk)
@@ -387,10 +383,9 @@ def competitor_unlink(request, deal_id: int, competitor_id: int):
 @ui_view
 def value_edit(request, deal_id: int):
     from qianke.pipeline.forms import ValueForm
-    from qianke.pipeline.models import ValueAssessment
 
     deal = selectors.deal_get(user=request.user, deal_id=deal_id)
-    current = ValueAssessment.objects.filter(deal=deal).first()
+    current = selectors.value_assessment(deal=deal)
     if request.method == "POST":
         form = ValueForm(request.POST)
         if form.is_valid():
