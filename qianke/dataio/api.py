@@ -6,15 +6,16 @@ import json
 import tempfile
 from pathlib import Path
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from qianke.core.api import responses
 from qianke.core.errors import ValidationFailed
+from qianke.customers.api import _custom_filters
 from qianke.customers.schemas import CustomerQuery
 from qianke.customers.selectors import CustomerFilters
 from qianke.dataio import selectors, services
+from qianke.dataio.views import export_response, rejects_response
 
 router = Router(tags=["import and export"])
 
@@ -103,13 +104,7 @@ class RejectsQuery(Schema):
 @router.get("/imports/{import_id}/rejects", response=responses(None), summary="The rejected rows with reasons",
             description="Every rejected row with its row number, its cells and the reason per column.")
 def import_rejects(request, import_id: int, params: Query[RejectsQuery]):
-    job = selectors.import_get(user=request.auth, job_id=import_id)
-    file_format = "xlsx" if params.format == "xlsx" else "csv"
-    content = selectors.rejections_file(job=job, file_format=file_format)
-    response = HttpResponse(content, content_type=services.XLSX_TYPE if file_format == "xlsx"
-                            else "text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.{file_format}"'
-    return response
+    return rejects_response(selectors.import_get(user=request.auth, job_id=import_id), params.format)
 
 
 @router.post("/imports/{import_id}/undo", response=responses(ImportOut, write=True),
@@ -124,10 +119,6 @@ class ExportQuery(CustomerQuery):
     format: str = Field("csv", description="csv (UTF-8 with BOM) or xlsx")
 
 
-def _custom_filters(request) -> dict[str, str]:
-    return {k.removeprefix("cf_"): v for k, v in request.GET.items() if k.startswith("cf_")}
-
-
 @router.get("/customers/export", response=responses(None), summary="Export the filtered customer list",
             description="The same filters and visibility as GET /customers (custom fields as cf_<key>=value), "
                         "streamed as CSV or XLSX. Recorded in the audit log.")
@@ -139,14 +130,3 @@ def customer_export(request, params: Query[ExportQuery]):
     )
     return export_response(services.customer_export(actor=request.auth, filters=filters,
                                                     file_format=params.format))
-
-
-def export_response(result: services.ExportResult):
-    if result.filename.endswith(".csv"):
-        response = StreamingHttpResponse(result.body, content_type=result.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-    else:
-        response = FileResponse(result.body, as_attachment=True, filename=result.filename,
-                                content_type=result.content_type)
-    response["X-Total-Rows"] = str(result.rows)
-    return response

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from qianke.core.views import ui_view
+from qianke.core.views import is_htmx, ui_view
 from qianke.customers.services import assignable_owners
 from qianke.dataio import selectors, services, templates_xlsx
 from qianke.dataio.mapping import all_targets
@@ -25,10 +25,6 @@ from qianke.dataio.models import ImportJob
 DRAFTS = "dataio_drafts"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx")
-
-
-def may_import(user) -> bool:
-    return services.may_import(user)
 
 
 def _require(user) -> None:
@@ -166,7 +162,7 @@ def import_detail(request, import_id: int):
     progress = selectors.import_progress(job)
     context = {"job": job, "progress": progress,
                "rejections": selectors.import_rejections(job=job, limit=20) if progress["finished"] else []}
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         return render(request, "dataio/_import_progress.html", context)
     return render(request, "dataio/import_detail.html", context)
 
@@ -174,7 +170,12 @@ def import_detail(request, import_id: int):
 @ui_view
 def import_rejects(request, import_id: int):
     job = selectors.import_get(user=request.user, job_id=import_id)
-    file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    return rejects_response(job, request.GET.get("format", ""))
+
+
+def rejects_response(job: ImportJob, requested_format: str) -> HttpResponse:
+    """The rejected rows of an import as a CSV (the default) or XLSX download; the page and the API share it."""
+    file_format = "xlsx" if requested_format == "xlsx" else "csv"
     content = selectors.rejections_file(job=job, file_format=file_format)
     response = HttpResponse(content, content_type=services.XLSX_TYPE if file_format == "xlsx"
                             else "text/csv; charset=utf-8")
@@ -218,9 +219,16 @@ def customer_export(request):
                               teams=teams_visible_to(user)[:500], may_archive=user.may_archive)
     filters = _filters_from(request, form)
     file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-    result = services.customer_export(actor=user, filters=filters, file_format=file_format)
-    if file_format == "csv":
+    return export_response(services.customer_export(actor=user, filters=filters, file_format=file_format))
+
+
+def export_response(result: services.ExportResult):
+    """A customer export as a download: CSV streamed, XLSX from its file; the page and the API share it."""
+    if result.filename.endswith(".csv"):
         response = StreamingHttpResponse(result.body, content_type=result.content_type)
         response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-        return response
-    return FileResponse(result.body, as_attachment=True, filename=result.filename, content_type=result.content_type)
+    else:
+        response = FileResponse(result.body, as_attachment=True, filename=result.filename,
+                                content_type=result.content_type)
+    response["X-Total-Rows"] = str(result.rows)
+    return response
