@@ -239,13 +239,7 @@ def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = No
     valid, rejected = 0, []
     read = 0
     for batch in _batches(table.rows, BATCH_SIZE):
-        prepared, batch_rejected = [], []
-        for number, cells in batch:
-            try:
-                prepared.append(preparer.prepare(number, cells))
-            except RowError as exc:
-                batch_rejected.append({"row_number": number, "values": cells, "errors": exc.errors})
-        run._resolve_codes(prepared, batch_rejected)
+        prepared, batch_rejected = run.prepare(batch)
         valid += len(prepared)
         rejected += batch_rejected
         read += len(batch)
@@ -347,7 +341,8 @@ class _Run:
         self.counts = {"read": 0, "customers": 0, "contacts": 0, "activities": 0, "rejected": 0}
         self.customer_ids: list[int] = []  # for the pool, per batch
 
-    def batch(self, rows: list[tuple[int, list[str]]]) -> None:
+    def prepare(self, rows: list[tuple[int, list[str]]]) -> tuple[list[PreparedRow], list[dict[str, Any]]]:
+        """The rows checked and made ready to write, and the rejected ones with their errors per column."""
         prepared: list[PreparedRow] = []
         rejected: list[dict[str, Any]] = []
         for number, cells in rows:
@@ -356,6 +351,10 @@ class _Run:
             except RowError as exc:
                 rejected.append({"row_number": number, "values": cells, "errors": exc.errors})
         self._resolve_codes(prepared, rejected)
+        return prepared, rejected
+
+    def batch(self, rows: list[tuple[int, list[str]]]) -> None:
+        prepared, rejected = self.prepare(rows)
         atomic = self.job.mode == Mode.ATOMIC
         if atomic and rejected:
             self.stop_writing = True
