@@ -83,6 +83,13 @@ def test_the_menu_link_and_pages_follow_who_may_import(org):
 
 
 @pytest.mark.django_db
+def test_the_customer_list_shows_the_import_link_to_importers_only(org):
+    imports = reverse("dataio:imports")
+    assert f'href="{imports}"' in _client(org.rep).get(reverse("customers:list")).content.decode()
+    assert f'href="{imports}"' not in _client(org.service).get(reverse("customers:list")).content.decode()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("key", ["registration", "lead_card", "new_product"])
 def test_templates_are_recognised_by_the_importer_and_have_drop_down_lists(org, key):
     answer = _client(org.rep).get(reverse("dataio:import_template", args=[key]))
