@@ -45,17 +45,19 @@ def _run(func, **kwargs):
 
 
 def cmd_list(args) -> int:
-    from qianke.pool.models import Pool, PoolEntry
+    from django.db.models import Count, Q
 
-    pools = Pool.objects.prefetch_related("teams").order_by("name")
+    from qianke.pool.models import Pool
+
+    pools = (Pool.objects.prefetch_related("teams")
+             .annotate(waiting=Count("entries", filter=Q(entries__in_pool=True))).order_by("name"))
     if not pools:
         print("No pool yet (create one: qianke pool add NAME --team TEAM).")
         return 0
     for pool in pools:
-        waiting = PoolEntry.objects.filter(pool=pool, in_pool=True).count()
         teams = ", ".join(t.name for t in pool.teams.all()) or "-"
         cap = pool.cap_per_rep if pool.cap_per_rep is not None else "-"
-        print(f"{pool.pk}\t{pool.name}\tteams: {teams}\tin pool: {waiting}\tcap/rep: {cap}\t"
+        print(f"{pool.pk}\t{pool.name}\tteams: {teams}\tin pool: {pool.waiting}\tcap/rep: {cap}\t"
               f"cool-down: {pool.cooldown_days}d\treturn: {pool.no_follow_up_days or '-'}d without follow-up, "
               f"{pool.not_converted_days or '-'}d not converted" + ("" if pool.active else "\t(inactive)"))
     return 0

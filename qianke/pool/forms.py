@@ -83,9 +83,9 @@ class PoolForm(forms.Form):
 
     @classmethod
     def initial_for(cls, pool) -> dict:
-        initial = {name: getattr(pool, name) for name in (
-            "name", "description", "cap_per_rep", "cap_per_team", "cooldown_days", "warn_days",
-            "exempt_open_deals", "no_follow_up_days", "not_converted_days", "active")}
+        from qianke.pool.services import POOL_FIELDS
+
+        initial = {name: getattr(pool, name) for name in POOL_FIELDS}
         if pool.pk:
             initial["teams"] = list(pool.teams.all())
             for rule in pool.rules.all():

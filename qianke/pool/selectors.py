@@ -16,6 +16,7 @@ from qianke.core.errors import NotFound, PermissionDenied, ValidationFailed
 from qianke.customers.choices import Industry, Status
 from qianke.customers.models import Customer
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
+from qianke.customers.services import assignable_owners
 from qianke.pool.models import OwnerChange, Pool, PoolEntry, PoolWarning
 from qianke.pool.services import (  # noqa: F401  (re-exported: the selectors are the read API)
     home_pool_for_team,
@@ -137,6 +138,17 @@ def owner_history(*, user: User, customer_id: int, limit: int = 50) -> list[Owne
             raise NotFound(_("Customer not found."))
     return list(OwnerChange.objects.filter(customer_id=customer_id)
                 .select_related("from_owner", "to_owner", "actor", "pool").order_by("-at", "-id")[:limit])
+
+
+def transfer_targets(*, user: User, customer_id: int):
+    """The reps `user` may transfer the customer to (its owner left out), or None when `user` may not
+    transfer it (not a manager, the customer is unowned or not visible to them)."""
+    if not may_manage(user):
+        return None
+    customer = Customer.objects.visible_to(user).filter(pk=customer_id).only("pk", "owner_id").first()
+    if customer is None or customer.owner_id is None:
+        return None
+    return assignable_owners(user).exclude(pk=customer.owner_id).order_by("username")
 
 
 def customer_owner_history(customer: Customer, *, limit: int = 8) -> list[OwnerChange]:

@@ -14,7 +14,6 @@ from qianke.core.errors import Conflict, ValidationFailed
 from qianke.core.forms import add_service_errors
 from qianke.core.views import is_htmx, query_int, ui_view
 from qianke.customers.choices import Status
-from qianke.customers.models import Customer
 from qianke.customers.selectors import clamp_limit
 from qianke.customers.services import assignable_owners
 from qianke.pool import selectors, services
@@ -38,10 +37,8 @@ def owner_panel_context(request, customer) -> dict | None:
 @ui_view
 def owner_history_fragment(request, customer_id: int):
     history = selectors.owner_history(user=request.user, customer_id=customer_id, limit=20)
-    customer = Customer.objects.visible_to(request.user).filter(pk=customer_id).only("pk", "owner_id").first()
-    may_transfer = customer is not None and customer.owner_id is not None and services.may_manage(request.user)
-    users = (assignable_owners(request.user).exclude(pk=customer.owner_id).order_by("username")
-             if may_transfer else None)
+    users = selectors.transfer_targets(user=request.user, customer_id=customer_id)
+    may_transfer = users is not None
     return render(request, "pool/_owner_history.html",
                   {"history": history, "customer_id": customer_id, "may_transfer": may_transfer, "users": users})
 
