@@ -30,12 +30,16 @@ def signature(ids: Iterable[int]) -> str:
     return hashlib.sha1(",".join(str(i) for i in sorted(ids)).encode()).hexdigest()
 
 
+def evidence_rows(match: Match) -> list[dict]:
+    """The evidence per field of one match as stored and shown (groups, candidates, API)."""
+    return [{"role": e.role, "left": e.left, "right": e.right, "similarity": round(e.similarity, 3),
+             "weight": round(e.weight, 3), "note": e.note} for e in match.evidence]
+
+
 def evidence_json(match: Match) -> dict:
     return {
         "left": int(match.left), "right": int(match.right), "score": round(match.score, 4),
-        "decision": match.decision,
-        "evidence": [{"role": e.role, "left": e.left, "right": e.right, "similarity": round(e.similarity, 3),
-                      "weight": round(e.weight, 3), "note": e.note} for e in match.evidence],
+        "decision": match.decision, "evidence": evidence_rows(match),
     }
 
 

@@ -221,6 +221,7 @@ def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Custom
 
     from qianke.core import normalize
     from qianke.customers.models import Contact
+    from qianke.dedupe.jobs import evidence_rows
     from qianke.dedupe.matching import compare, customer_record
 
     data = {f: values.get(f, getattr(instance, f, None) if instance else None) for f in RECORD_FIELDS}
@@ -250,9 +251,7 @@ def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Custom
         same_name = bool(name_norm) and customer.name_norm == name_norm
         if match.decision == "different" and not same_name:
             continue
-        evidence = [{"role": e.role, "left": e.left, "right": e.right, "similarity": round(e.similarity, 3),
-                     "weight": round(e.weight, 3), "note": e.note} for e in match.evidence]
-        candidates.append(Candidate(customer, match.score, match.decision, same_name, evidence))
+        candidates.append(Candidate(customer, match.score, match.decision, same_name, evidence_rows(match)))
     candidates.sort(key=lambda c: (-c.score, c.customer.pk))
     return candidates[:limit]
 

@@ -81,6 +81,11 @@ def _evidence_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return pairs
 
 
+def _agreeing(evidence: list[dict[str, Any]]) -> list[str]:
+    """Labels of the fields that speak for the match."""
+    return [ROLE_LABELS.get(e["role"], e["role"]) for e in evidence if e.get("weight", 0) > 0]
+
+
 def _compare_rows(customers: list[Customer], choices: dict[str, int]) -> tuple[list[dict], int]:
     """One row per field where the customers differ; the count of fields that are the same everywhere."""
     rows, same = [], 0
@@ -147,8 +152,7 @@ def duplicate_list(request):
     for group in page.items:
         pairs = sorted(group.pairs or [], key=lambda p: -p.get("score", 0))
         best = pairs[0] if pairs else {}
-        group.agreeing = [ROLE_LABELS.get(e["role"], e["role"]) for e in best.get("evidence", [])
-                          if e.get("weight", 0) > 0]
+        group.agreeing = _agreeing(best.get("evidence", []))
     return render(request, "dedupe/list.html", {
         "page": page, "page_number": page_number, "status": status, "decision": decision,
         "statuses": DuplicateGroup.Status.choices, "decisions": DuplicateGroup.Decision.choices,
@@ -290,6 +294,6 @@ def customer_candidates(request, customer_id: int):
     """HTMX: the likely duplicates of one customer, each with a link to compare and merge."""
     candidates = selectors.customer_duplicates(user=request.user, customer_id=customer_id)
     for candidate in candidates:
-        candidate.agreeing = [ROLE_LABELS.get(e["role"], e["role"]) for e in candidate.evidence if e["weight"] > 0]
+        candidate.agreeing = _agreeing(candidate.evidence)
     return render(request, "dedupe/_candidates.html", {"candidates": candidates, "customer_id": customer_id,
                                                        "all_ids": [customer_id, *(c.customer.pk for c in candidates)]})
