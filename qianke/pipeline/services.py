@@ -715,6 +715,18 @@ def deal_competitor_set(*, actor: User, deal_id: int, competitor_id: int, data: 
     return link
 
 
+def deal_competitor_link(*, actor: User, deal_id: int, competitor_id: int | None, new_name: str = "",
+                         data: dict[str, Any]) -> DealCompetitor:
+    """Link a known competitor, or one entered by name (created here), to a deal. All or nothing: a competitor
+    entered by name is not kept when the link is refused."""
+    with transaction.atomic():
+        if not competitor_id and new_name.strip():
+            competitor_id = competitor_save(actor=actor, data={"name": new_name}).pk
+        if not competitor_id:
+            raise ValidationFailed({"competitor": [_("Choose a competitor or enter a new one.")]})
+        return deal_competitor_set(actor=actor, deal_id=deal_id, competitor_id=competitor_id, data=data)
+
+
 def deal_competitor_remove(*, actor: User, deal_id: int, competitor_id: int) -> None:
     with transaction.atomic():
         deal = _get_for_change(actor, deal_id)

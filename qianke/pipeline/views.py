@@ -356,18 +356,13 @@ def supplier_delete(request, deal_id: int, supplier_id: int):
 @ui_view
 @require_POST
 def competitor_link(request, deal_id: int):
-    user = request.user
-    competitor_id = query_int(request.POST.get("competitor"))
-    new_name = request.POST.get("new_competitor", "").strip()
     data = {k: request.POST.get(k, "") for k in ("their_rep", "relation_to_customer", "satisfaction",
                                                    "price_offered", "notes")}
     data["took_the_deal"] = request.POST.get("took_the_deal") == "1"
     try:
-        if not competitor_id and new_name:
-            competitor_id = services.competitor_save(actor=user, data={"name": new_name}).pk
-        if not competitor_id:
-            raise ValidationFailed({"competitor": [_("Choose a competitor or enter a new one.")]})
-        services.deal_competitor_set(actor=user, deal_id=deal_id, competitor_id=competitor_id, data=data)
+        services.deal_competitor_link(actor=request.user, deal_id=deal_id,
+                                      competitor_id=query_int(request.POST.get("competitor")),
+                                      new_name=request.POST.get("new_competitor", ""), data=data)
     except ValidationFailed as exc:
         _report_errors(request, exc)
     return _back(deal_id, "competitors")

@@ -171,3 +171,17 @@ def test_deal_page_forms(client, org, make_deal, make_contact):
     assert response.status_code == 200 and response.context["form"].errors
     html = client.get(reverse("pipeline:reports")).content.decode()
     assert 'id="matrix-chart"' in html and "对手乙" in html
+
+
+def test_a_competitor_entered_on_a_refused_link_is_not_kept(client, org, make_deal):
+    from qianke.pipeline.models import Competitor
+
+    deal = make_deal(org.rep)
+    client.force_login(org.rep)
+    response = client.post(reverse("pipeline:competitor_link", args=[deal.pk]),
+                           {"new_competitor": "对手丙", "satisfaction": "9"})
+    assert response.status_code == 302
+    assert not Competitor.objects.filter(name="对手丙").exists()
+    assert selectors.deal_competitors(deal=deal) == []
+    client.post(reverse("pipeline:competitor_link", args=[deal.pk]), {"new_competitor": "对手丙", "satisfaction": "4"})
+    assert [(d.competitor.name, d.satisfaction) for d in selectors.deal_competitors(deal=deal)] == [("对手丙", 4)]
