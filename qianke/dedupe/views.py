@@ -76,6 +76,7 @@ def _readable(key: str, value: Any) -> str:
 def _evidence_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for pair in pairs:
         pair["rows"] = [{**e, "label": ROLE_LABELS.get(e["role"], e["role"]),
+                         "note": _(e["note"]) if e.get("note") else "",
                          "percent": round(max(0.0, min(1.0, e["similarity"])) * 100),
                          "agrees": e["weight"] > 0} for e in pair.get("evidence", [])]
     return pairs

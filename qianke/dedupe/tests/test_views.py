@@ -209,3 +209,16 @@ def test_evidence_labels_follow_the_users_language():
         assert str(ROLE_LABELS["mobile"]) == "mobile"
     with translation.override("zh-hans"):
         assert str(ROLE_LABELS["mobile"]) == "手机"
+
+
+def test_evidence_notes_are_shown_translated():
+    from django.utils import translation
+
+    from qianke.dedupe.views import _evidence_rows
+
+    evidence = [{"role": "phone", "left": "01062345678", "right": "01062345678", "similarity": 1.0,
+                 "weight": 3.0, "note": "same number"}]
+    with translation.override("zh-hans"):
+        assert _evidence_rows([{"evidence": evidence}])[0]["rows"][0]["note"] == "号码相同"
+    with translation.override("en"):
+        assert _evidence_rows([{"evidence": evidence}])[0]["rows"][0]["note"] == "same number"
