@@ -24,6 +24,7 @@ from qianke.pool.services import (  # noqa: F401  (re-exported: the selectors ar
     may_manage,
     pools_of_member,
     pools_visible_to,
+    team_ancestor_ids,
 )
 from qianke.qualification.models import Grade
 
@@ -138,6 +139,16 @@ def owner_history(*, user: User, customer_id: int, limit: int = 50) -> list[Owne
             raise NotFound(_("Customer not found."))
     return list(OwnerChange.objects.filter(customer_id=customer_id)
                 .select_related("from_owner", "to_owner", "actor", "pool").order_by("-at", "-id")[:limit])
+
+
+def assignable_members(*, user: User, pool: Pool) -> list[User] | None:
+    """Reps the user may assign to who belong to the pool (one query, membership checked in memory);
+    None when the user may not assign."""
+    if not may_manage(user):
+        return None
+    member_teams = {t.pk for t in pool.teams.all()}
+    return [u for u in assignable_owners(user).select_related("team").order_by("username")
+            if u.team_id and member_teams & set(team_ancestor_ids(u.team))]
 
 
 def transfer_targets(*, user: User, customer_id: int):

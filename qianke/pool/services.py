@@ -102,6 +102,12 @@ def may_manage(user: User) -> bool:
     return user.sees_all_customers or user.role == Role.MANAGER
 
 
+def may_release(user: User, customer: Customer) -> bool:
+    """Whether `user` may give `customer` back to the pool (the customer page's release form)."""
+    return (customer.owner_id is not None and customer.status == Status.POTENTIAL and not customer.is_archived
+            and (customer.owner_id == user.pk or may_manage(user)))
+
+
 # ---------------------------------------------------------------------------------------------
 # The one transition function of pool ownership
 # ---------------------------------------------------------------------------------------------

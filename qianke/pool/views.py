@@ -13,12 +13,10 @@ from django.views.decorators.http import require_POST
 from qianke.core.errors import Conflict, ValidationFailed
 from qianke.core.forms import add_service_errors
 from qianke.core.views import is_htmx, query_int, ui_view
-from qianke.customers.choices import Status
 from qianke.customers.selectors import clamp_limit
 from qianke.customers.services import assignable_owners
 from qianke.pool import selectors, services
 from qianke.pool.forms import OwnerChoiceForm, PoolFilterForm, PoolForm, ReleaseForm
-from qianke.pool.models import Pool
 
 # ---------------------------------------------------------------------------------------------
 # Extension points
@@ -28,10 +26,8 @@ from qianke.pool.models import Pool
 def owner_panel_context(request, customer) -> dict | None:
     """The owner panel costs the customer page no query: the history (and the transfer form's list of
     reps) load into it with htmx from `owner_history_fragment` (the page is bounded in queries)."""
-    user = request.user
-    may_release = (customer.owner_id is not None and customer.status == Status.POTENTIAL
-                   and not customer.is_archived and (customer.owner_id == user.pk or services.may_manage(user)))
-    return {"customer": customer, "may_release": may_release, "release_form": ReleaseForm()}
+    return {"customer": customer, "may_release": services.may_release(request.user, customer),
+            "release_form": ReleaseForm()}
 
 
 @ui_view
@@ -59,15 +55,6 @@ def _page_number(request) -> int:
     return max(1, query_int(request.GET.get("page")) or 1)
 
 
-def _assignable_members(user, pool: Pool):
-    """Reps the user may assign to who belong to the pool (one query, membership checked in memory)."""
-    if not services.may_manage(user):
-        return None
-    member_teams = {t.pk for t in pool.teams.all()}
-    return [u for u in assignable_owners(user).select_related("team").order_by("username")
-            if u.team_id and member_teams & set(services.team_ancestor_ids(u.team))]
-
-
 @ui_view
 def pool_list(request):
     pools = list(selectors.pool_list(user=request.user))
@@ -85,7 +72,7 @@ def pool_list(request):
         limit = clamp_limit(None)
         page = selectors.pool_customers(user=request.user, pool_id=pool.pk, filters=filters,
                                         offset=(page_number - 1) * limit, limit=limit)
-    members = _assignable_members(request.user, pool) if pool is not None else None
+    members = selectors.assignable_members(user=request.user, pool=pool) if pool is not None else None
     return render(request, "pool/list.html", {
         "pools": pools, "pool": pool, "form": form, "page": page, "page_number": page_number,
         "is_member": pool is not None and services.is_member(request.user, pool),
