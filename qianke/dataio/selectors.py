@@ -17,12 +17,14 @@ from qianke.core.errors import NotFound
 from qianke.dataio.models import ImportJob, ImportRejection
 
 
+def sees_every_import(user: User) -> bool:
+    """Administrators and specialists see (and undo) every import; everybody else their own."""
+    return user.is_admin or user.role == Role.INFO
+
+
 def imports_visible_to(user: User) -> QuerySet[ImportJob]:
-    """Administrators and specialists see every import; everybody else their own."""
     qs = ImportJob.objects.select_related("actor", "owner")
-    if user.is_admin or user.role == Role.INFO:
-        return qs
-    return qs.filter(actor=user)
+    return qs if sees_every_import(user) else qs.filter(actor=user)
 
 
 def import_list(*, user: User, limit: int | None = None) -> list[ImportJob]:

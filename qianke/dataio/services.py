@@ -50,6 +50,7 @@ from qianke.dataio.fastpinyin import word_pinyin
 from qianke.dataio.mapping import detect_mapping, resolve_mapping
 from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
 from qianke.dataio.rows import PreparedRow, RowError, RowPreparer
+from qianke.dataio.selectors import sees_every_import
 
 BATCH_SIZE = 2_000
 # From this many rows the full-text index is rebuilt once after the load (see module docstring).
@@ -654,7 +655,7 @@ def imports_run_queued(*, today: dt.date) -> dict[str, int]:
 
 
 def _may_manage(actor: User, job: ImportJob) -> bool:
-    return job.actor_id == actor.pk or actor.is_admin or actor.role == Role.INFO
+    return job.actor_id == actor.pk or sees_every_import(actor)
 
 
 def import_undo(*, actor: User, job_id: int) -> ImportJob:
