@@ -180,3 +180,20 @@ def test_pool_settings_for_administrators_only(org, pool):
         "name": pool.name, "cooldown_days": "15", "warn_days": "3"})
     assert response.status_code == 200 and "already exists" in response.content.decode()
 
+
+
+def test_pool_edit_page_is_prefilled_and_guarded(org, pool):
+    assert client_for(org.manager).get(reverse("pool:edit", args=[pool.pk])).status_code == 403
+    client = client_for(org.admin)
+    assert client.get(reverse("pool:edit", args=[pool.pk + 1000])).status_code == 404
+    response = client.get(reverse("pool:edit", args=[pool.pk]))
+    form = response.context["form"]
+    assert form.initial["name"] == pool.name and form.initial["cooldown_days"] == pool.cooldown_days
+    assert list(form.initial["teams"]) == list(pool.teams.all())
+
+
+def test_pool_page_takes_a_bad_page_number_as_the_first_page(org, pool, pooled):
+    customers = pooled(pool, 2)
+    response = client_for(org.rep).get(reverse("pool:list"), {"page": "abc"})
+    assert response.context["page_number"] == 1
+    assert all(c.name in response.content.decode() for c in customers)
