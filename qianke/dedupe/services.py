@@ -362,7 +362,10 @@ def _resolve_groups(*, merge: Merge, ids: list[int], group_id: int | None, actor
     go (the next scan finds what is left of them, against the survivor)."""
     group = None
     if group_id is not None:
-        group = DuplicateGroup.objects.filter(pk=group_id, members__customer_id=ids[0]).first()
+        # Only an open group is resolved by a merge: a dismissed one keeps its decision (an undo would
+        # otherwise reopen it), a merged one belongs to its own merge.
+        group = DuplicateGroup.objects.filter(pk=group_id, status=DuplicateGroup.Status.OPEN,
+                                              members__customer_id=ids[0]).first()
     if group is None:
         candidates = DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN, size=len(ids),
                                                    members__customer_id=ids[0])

@@ -326,3 +326,15 @@ def test_a_pool_entry_moves_to_an_unentered_survivor_but_not_an_in_pool_state_on
     assert d.owner is None and PoolEntry.objects.get(customer=d).in_pool
     merge_undo(actor=org.admin, merge_id=merge.pk)
     assert PoolEntry.objects.get(customer=b).in_pool and not PoolEntry.objects.filter(customer=d).exists()
+
+
+def test_merge_naming_a_dismissed_group_keeps_the_dismissal_through_an_undo(org, pair):
+    a, b = pair
+    group = _group(a, b, decision="review", score=0.8)
+    duplicate_group_dismiss(actor=org.rep, group_id=group.pk)
+    merge = customer_merge(actor=org.rep, survivor_id=a.pk, merged_ids=[b.pk], group_id=group.pk)
+    group.refresh_from_db()
+    assert group.status == "dismissed" and merge.group is None
+    merge_undo(actor=org.rep, merge_id=merge.pk)
+    group.refresh_from_db()
+    assert group.status == "dismissed"
