@@ -114,7 +114,7 @@ def _import_file(args, path: Path) -> int:
     from qianke.core.errors import PermissionDenied, ValidationFailed
     from qianke.dataio import services
     from qianke.dataio.mapping import parse_map_options
-    from qianke.dataio.models import ImportJob, ImportRejection
+    from qianke.dataio.models import ImportJob
 
     if not path.is_file():
         raise UsageError(f"FILE: there is no file '{path}'")
@@ -157,8 +157,10 @@ def _import_file(args, path: Path) -> int:
     if job.error:
         print(job.error, file=sys.stderr)
     if args.rejects and job.rejected_rows:
-        _write_rejects(Path(args.rejects), job.headers,
-                       ImportRejection.objects.filter(job=job).order_by("row_number").iterator())
+        from qianke.dataio.selectors import rejections_file
+
+        rejects = Path(args.rejects)
+        rejects.write_bytes(rejections_file(job=job, file_format="xlsx" if rejects.suffix.lower() == ".xlsx" else "csv"))
         print(f"Rejected rows with their reasons: {args.rejects}")
     if job.status == ImportJob.Status.FAILED and not job.rejected_rows:
         return 2
