@@ -146,6 +146,19 @@ def test_list_filters_and_bounded_queries(client, org, make_deal, process, djang
     assert client.get(reverse("pipeline:deal_list")).context["page"].count == 0
 
 
+def test_list_pages_link_back_and_forward(client, org, make_deal, monkeypatch):
+    from qianke.pipeline import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for i in range(5):
+        make_deal(org.rep, name=f"翻页商机{i}")
+    client.force_login(org.rep)
+    html = client.get(reverse("pipeline:deal_list"), {"page": 2}).content.decode()
+    assert 'class="pager"' in html and "page=1" in html and "page=3" in html
+    html = client.get(reverse("pipeline:deal_list"), {"page": 3}).content.decode()
+    assert "page=2" in html and "page=4" not in html
+
+
 def test_board_shows_columns_per_stage_with_cards(client, org, make_deal, process, django_assert_max_num_queries):
     for i in range(3):
         make_deal(org.rep, name=f"看板商机{i}", amount="5000")
