@@ -64,6 +64,16 @@ def _home() -> Path:
     return Path(settings.QIANKE_HOME)
 
 
+def active_user(username: str, option: str = "--by"):
+    """The active user named by a command-line option, or a UsageError naming that option."""
+    from qianke.accounts.models import User
+
+    user = User.objects.select_related("team").filter(username=username, is_active=True).first()
+    if user is None:
+        raise UsageError(f"{option}: there is no active user '{username}' (see: qianke user list)")
+    return user
+
+
 def _write_secret(path: Path, text: str) -> None:
     """Write a file only its owner can read (mode 600 from the start, not chmod afterwards)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -376,14 +386,11 @@ def cmd_token_create(args) -> int:
 
 
 def cmd_customer_transition(args) -> int:
-    from qianke.accounts.models import User
     from qianke.core.errors import Conflict, NotFound, ValidationFailed
     from qianke.customers.lifecycle import customer_transition
     from qianke.customers.models import Customer
 
-    actor = User.objects.filter(username=args.by, is_active=True).first()
-    if actor is None:
-        raise UsageError(f"--by: there is no active user '{args.by}' (see: qianke user list)")
+    actor = active_user(args.by)
     customer = Customer.objects.visible_to(actor).filter(code=args.code.strip().upper()).first()
     if customer is None:
         raise UsageError(f"CODE: there is no customer '{args.code}' that {actor.username} may see")

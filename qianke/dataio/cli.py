@@ -37,14 +37,10 @@ def _parse(args) -> tuple[str, list[str]]:
     return "file", words
 
 
-def _actor(username: str):
-    from qianke.accounts.models import User
-    from qianke.cli import UsageError
+def _actor(username: str, option: str = "--as"):
+    from qianke.cli import active_user
 
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise UsageError(f"--as: there is no active user '{username}' (see: qianke user list)")
-    return user
+    return active_user(username, option)
 
 
 def _usage_from(exc) -> Exception:
@@ -189,7 +185,7 @@ def cmd_export(args) -> int:
             raise UsageError(f"--team: there is no team '{args.team}'")
     owner = None
     if args.owner:
-        owner = _actor(args.owner)
+        owner = _actor(args.owner, "--owner")
     filters = CustomerFilters(q=args.q, status=args.status, kind=args.kind, industry=args.industry,
                               province=args.province, city=args.city, owner=owner.pk if owner else None,
                               team=team.pk if team else None, tag=args.tag)

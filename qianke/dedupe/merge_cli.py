@@ -26,13 +26,9 @@ def add_merge_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _actor(username: str):
-    from qianke.accounts.models import User
-    from qianke.cli import UsageError
+    from qianke.cli import active_user
 
-    actor = User.objects.filter(username=username, is_active=True).first()
-    if actor is None:
-        raise UsageError(f"--by: there is no active user '{username}' (see: qianke user list)")
-    return actor
+    return active_user(username, "--by")
 
 
 def cmd_merge(args: argparse.Namespace) -> int:

@@ -12,12 +12,9 @@ def _usage(message: str):
 
 
 def _user(name: str, option: str):
-    from qianke.accounts.models import User
+    from qianke.cli import active_user
 
-    user = User.objects.select_related("team").filter(username=name, is_active=True).first()
-    if user is None:
-        raise _usage(f"{option}: there is no active user '{name}' (see: qianke user list)")
-    return user
+    return active_user(name, option)
 
 
 def _customer_id(code: str) -> int:
