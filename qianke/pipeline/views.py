@@ -3,9 +3,13 @@ customer-page panel. Views parse, call a selector or service, and render."""
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +20,19 @@ from qianke.customers import selectors as customer_selectors
 from qianke.customers.selectors import Page
 from qianke.pipeline import reports, selectors, services
 from qianke.pipeline.forms import DealForm, MoveForm
-from qianke.pipeline.models import Semantic
+from qianke.pipeline.models import (
+    BuyingCenterMember,
+    ChecklistItem,
+    Competitor,
+    CurrentSupplier,
+    Deal,
+    DealCompetitor,
+    DealReason,
+    DealStageChange,
+    Process,
+    Semantic,
+    Stage,
+)
 
 PAGE_SIZE = 25
 BOARD_CARDS = 60
@@ -170,7 +186,7 @@ def deal_move(request, deal_id: int):
         context = _detail_context(request, deal, refused=exc, move_form=form, target=target)
         return render(request, "pipeline/deal_detail.html", context, status=409)
     except ValidationFailed as exc:
-        _report_errors(request, exc)
+        _report_errors(request, exc, (DealStageChange, Deal))
         return redirect("pipeline:deal_detail", deal_id=deal.pk)
     messages.success(request, _("Moved to %(stage)s.") % {"stage": target.name})
     return redirect("pipeline:deal_detail", deal_id=deal.pk)
@@ -305,10 +321,20 @@ def _back(deal_id: int, anchor: str):
     return redirect(reverse("pipeline:deal_detail", args=[deal_id]) + f"#{anchor}")
 
 
-def _report_errors(request, exc: ValidationFailed) -> None:
-    for messages_ in exc.fields.values() or [[exc.message]]:
+def _field_label(field: str, models_: tuple) -> str:
+    for model in models_:
+        with contextlib.suppress(FieldDoesNotExist):
+            return capfirst(model._meta.get_field(field).verbose_name)
+    return ""
+
+
+def _report_errors(request, exc: ValidationFailed, models_: tuple = ()) -> None:
+    """Each error of the form as a message, named by the field's label (looked up on `models_`) when it has one."""
+    for field, messages_ in exc.fields.items():
+        label = _field_label(field, models_)
         for message in messages_:
-            messages.error(request, str(message))
+            messages.error(request, _("%(field)s: %(message)s") % {"field": label, "message": message} if label
+                           else str(message))
     if not exc.fields:
         messages.error(request, str(exc.message))
 
@@ -321,7 +347,7 @@ def member_save(request, deal_id: int):
         services.buying_member_set(actor=request.user, deal_id=deal_id,
                                    contact_id=query_int(request.POST.get("contact")) or 0, data=data)
     except ValidationFailed as exc:
-        _report_errors(request, exc)
+        _report_errors(request, exc, (BuyingCenterMember,))
     return _back(deal_id, "buying-center")
 
 
@@ -341,7 +367,7 @@ def supplier_save(request, deal_id: int):
     try:
         services.supplier_save(actor=request.user, customer_id=deal.customer_id, data=data)
     except ValidationFailed as exc:
-        _report_errors(request, exc)
+        _report_errors(request, exc, (CurrentSupplier,))
     return _back(deal_id, "suppliers")
 
 
@@ -364,7 +390,7 @@ def competitor_link(request, deal_id: int):
                                       competitor_id=query_int(request.POST.get("competitor")),
                                       new_name=request.POST.get("new_competitor", ""), data=data)
     except ValidationFailed as exc:
-        _report_errors(request, exc)
+        _report_errors(request, exc, (DealCompetitor, Competitor))
     return _back(deal_id, "competitors")
 
 
@@ -425,7 +451,7 @@ def process_settings(request):
                 messages.success(request, _("Sales process created: add its stages."))
                 return redirect("pipeline:process_edit", process_id=process.pk)
         except ValidationFailed as exc:
-            _report_errors(request, exc)
+            _report_errors(request, exc, (Process, DealReason))
         return redirect("pipeline:process_settings")
     return render(request, "pipeline/process_settings.html", {
         "processes": selectors.process_list(include_inactive=True),
@@ -469,7 +495,7 @@ def process_edit(request, process_id: int):
                 services.checklist_item_delete(actor=user, item_id=item_id)
             messages.success(request, _("Saved."))
         except ValidationFailed as exc:
-            _report_errors(request, exc)
+            _report_errors(request, exc, (Stage, ChecklistItem, Process))
         except Conflict as exc:
             messages.error(request, str(exc.message))
         return redirect("pipeline:process_edit", process_id=process.pk)

@@ -185,3 +185,12 @@ def test_a_competitor_entered_on_a_refused_link_is_not_kept(client, org, make_de
     assert selectors.deal_competitors(deal=deal) == []
     client.post(reverse("pipeline:competitor_link", args=[deal.pk]), {"new_competitor": "对手丙", "satisfaction": "4"})
     assert [(d.competitor.name, d.satisfaction) for d in selectors.deal_competitors(deal=deal)] == [("对手丙", 4)]
+
+
+def test_form_errors_on_the_deal_page_name_the_field(client, org, make_deal):
+    deal = make_deal(org.rep)
+    client.force_login(org.rep)
+    response = client.post(reverse("pipeline:supplier_save", args=[deal.pk]), {"name": "旧供应商", "since_year": "1200"},
+                           follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(t.startswith("Supplying since (year): ") for t in texts), texts
