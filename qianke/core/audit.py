@@ -30,6 +30,11 @@ def set_audit_source(source: str) -> None:
     _source.set(source)
 
 
+def current_audit_source() -> str:
+    """Where the change in progress comes from (web/api/cli/job), for services that write audit rows in bulk."""
+    return _source.get()
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return {"id": value.pk, "repr": str(value)}

@@ -31,8 +31,7 @@ from django.utils.translation import gettext as _
 
 from qianke.accounts.models import Role, User
 from qianke.activities.models import Activity
-from qianke.core.audit import _source as _audit_source
-from qianke.core.audit import audit_record
+from qianke.core.audit import audit_record, current_audit_source
 from qianke.core.codes import allocate_codes
 from qianke.core.demo import _Table
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -712,7 +711,7 @@ def export_record(*, actor: User, filters: dict[str, Any], rows: int, file_forma
         actor=actor if getattr(actor, "pk", None) else None, action=AuditLog.Action.EXPORT,
         object_type="customer", object_id=0, object_repr=_("Customer list (%(format)s)") % {"format": file_format},
         changes={"filters": [None, filters], "rows": [None, rows], "format": [None, file_format]},
-        source=_audit_source.get(),
+        source=current_audit_source(),
     )
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qianke.accounts.models import Role, Team, User
-from qianke.core.audit import audit_record, diff, snapshot
+from qianke.core.audit import audit_record, current_audit_source, diff, snapshot
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from qianke.core.models import AuditLog
 from qianke.customers.choices import Status
@@ -399,16 +399,10 @@ def pool_add_customers(*, actor: User, pool: Pool, customer_ids) -> int:
             AuditLog.objects.bulk_create(
                 [AuditLog(actor=actor, action=AuditLog.Action.OWNER_CHANGE, object_type="customer", object_id=pk,
                           object_repr=name[:200], customer_id=pk,
-                          changes={"pool": [None, pool.name]}, source=_audit_source())
+                          changes={"pool": [None, pool.name]}, source=current_audit_source())
                  for pk, _owner, name in rows])
             added += len(rows)
     return added
-
-
-def _audit_source() -> str:
-    from qianke.core.audit import _source
-
-    return _source.get()
 
 
 # ---------------------------------------------------------------------------------------------
