@@ -6,16 +6,6 @@ import argparse
 import datetime as dt
 
 
-def _user(username: str, option: str):
-    from qianke.accounts.models import User
-    from qianke.cli import UsageError
-
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise UsageError(f"{option}: there is no active user '{username}' (see: qianke user list)")
-    return user
-
-
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -28,12 +18,12 @@ def _money(value) -> str:
 
 
 def cmd_move(args) -> int:
-    from qianke.cli import UsageError
+    from qianke.cli import UsageError, active_user
     from qianke.core.errors import Conflict, NotFound, ValidationFailed
     from qianke.pipeline.models import Deal, DealReason, Stage
     from qianke.pipeline.services import deal_move
 
-    actor = _user(args.by, "--by")
+    actor = active_user(args.by)
     deal = Deal.objects.visible_to(actor).select_related("process").filter(pk=args.id).first()
     if deal is None:
         raise UsageError(f"ID: there is no deal {args.id} that {actor.username} may see")
@@ -69,11 +59,11 @@ def cmd_move(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from qianke.cli import UsageError
+    from qianke.cli import UsageError, active_user
     from qianke.pipeline import reports
     from qianke.pipeline.models import Process
 
-    user = _user(args.by, "--by")
+    user = active_user(args.by)
     if args.report == "forecast":
         f = reports.forecast(user=user, start=args.start, months=args.months)
         months = [m.strftime("%Y-%m") for m in f.months]
