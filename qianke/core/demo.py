@@ -388,7 +388,7 @@ def _sqlite_datetime(value: dt.datetime) -> str:
     return str(value.replace(tzinfo=None))
 
 
-class _Table:
+class BulkTable:
     def __init__(self, model, vendor: str) -> None:
         qn = connection.ops.quote_name
         fields = list(model._meta.concrete_fields)
@@ -441,10 +441,10 @@ class _Table:
 
 class _Tables:
     def __init__(self, vendor: str) -> None:
-        self.customer = _Table(Customer, vendor)
-        self.contact = _Table(Contact, vendor)
-        self.activity = _Table(Activity, vendor)
-        self.search = _Table(CustomerSearch, vendor)
+        self.customer = BulkTable(Customer, vendor)
+        self.contact = BulkTable(Contact, vendor)
+        self.activity = BulkTable(Activity, vendor)
+        self.search = BulkTable(CustomerSearch, vendor)
 
 
 @dataclass

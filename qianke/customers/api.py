@@ -34,7 +34,7 @@ reports_router = Router(tags=["reports"])
 CUSTOM_PREFIX = "cf_"
 
 
-def _custom_filters(request) -> dict[str, str]:
+def custom_filters(request) -> dict[str, str]:
     """Custom-field filters arrive as cf_<key>=value query parameters."""
     return {k.removeprefix(CUSTOM_PREFIX): v for k, v in request.GET.items() if k.startswith(CUSTOM_PREFIX)}
 
@@ -51,7 +51,7 @@ def customer_list(request, params: Query[CustomerQuery]):
         q=params.q, status=params.status, kind=params.kind, industry=params.industry,
         province=params.province, city=params.city, district=params.district, owner=params.owner,
         team=params.team, tag=params.tag, archived=params.archived, sort=params.sort,
-        custom=_custom_filters(request),
+        custom=custom_filters(request),
     )
     return page_out(selectors.customer_list(user=request.auth, filters=filters, offset=params.offset,
                                             limit=params.limit))

@@ -34,7 +34,7 @@ TABS = ("timeline", "profile", "contacts", "history")
 
 
 
-def _filters_from(request, form: CustomerSearchForm) -> selectors.CustomerFilters:
+def list_filters_from(request, form: CustomerSearchForm) -> selectors.CustomerFilters:
     get = request.GET
     custom = {d.key: get.get(f"cf_{d.key}", "").strip() for d in form.custom_definitions}
     return selectors.CustomerFilters(
@@ -76,7 +76,7 @@ def customer_list(request):
         teams=teams_visible_to(user)[:500],
         may_archive=user.may_archive,
     )
-    filters = _filters_from(request, form)
+    filters = list_filters_from(request, form)
     page_number = max(query_int(request.GET.get("page")) or 1, 1)
     try:
         page = selectors.customer_list(

@@ -11,7 +11,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from qianke.core.api import responses
 from qianke.core.errors import ValidationFailed
-from qianke.customers.api import _custom_filters
+from qianke.customers.api import custom_filters
 from qianke.customers.schemas import CustomerQuery
 from qianke.customers.selectors import CustomerFilters
 from qianke.dataio import selectors, services
@@ -126,7 +126,7 @@ def customer_export(request, params: Query[ExportQuery]):
     filters = CustomerFilters(
         q=params.q, status=params.status, kind=params.kind, industry=params.industry, province=params.province,
         city=params.city, district=params.district, owner=params.owner, team=params.team, tag=params.tag,
-        archived=params.archived, custom=_custom_filters(request),
+        archived=params.archived, custom=custom_filters(request),
     )
     return export_response(services.customer_export(actor=request.auth, filters=filters,
                                                     file_format=params.format))

@@ -33,7 +33,7 @@ from qianke.accounts.models import Role, User
 from qianke.activities.models import Activity
 from qianke.core.audit import audit_record, current_audit_source
 from qianke.core.codes import allocate_codes
-from qianke.core.demo import _Table
+from qianke.core.demo import BulkTable
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from qianke.core.models import AuditLog
 from qianke.customers import search
@@ -264,13 +264,13 @@ def import_find_done(*, actor: User, path: Path, sheet: str = "") -> ImportJob |
 class _Tables:
     def __init__(self) -> None:
         vendor = connection.vendor
-        self.customer = _Table(Customer, vendor)
-        self.contact = _Table(Contact, vendor)
-        self.activity = _Table(Activity, vendor)
-        self.search = _Table(CustomerSearch, vendor)
-        self.status = _Table(StatusChange, vendor)
-        self.ledger = _Table(ImportedRow, vendor)
-        self.rejection = _Table(ImportRejection, vendor)
+        self.customer = BulkTable(Customer, vendor)
+        self.contact = BulkTable(Contact, vendor)
+        self.activity = BulkTable(Activity, vendor)
+        self.search = BulkTable(CustomerSearch, vendor)
+        self.status = BulkTable(StatusChange, vendor)
+        self.ledger = BulkTable(ImportedRow, vendor)
+        self.rejection = BulkTable(ImportRejection, vendor)
 
 
 class _Rollback(Exception):
@@ -398,7 +398,7 @@ class _Run:
                                                        "or follow-up to add.")]}})
         rejected.sort(key=lambda r: r["row_number"])
 
-    def _insert(self, table: _Table, rows: list[dict[str, Any]]) -> int:
+    def _insert(self, table: BulkTable, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0
         with connection.cursor() as cursor:
@@ -466,7 +466,7 @@ class _Run:
         return self._write_plain(self.tables.search, [
             _search_row(r.customer, [r.contact] if r.contact else []) for r in new])
 
-    def _write_plain(self, table: _Table, rows: list[dict[str, Any]]) -> int:
+    def _write_plain(self, table: BulkTable, rows: list[dict[str, Any]]) -> int:
         """Rows whose primary key is given (the search table is keyed by customer)."""
         if rows:
             with connection.cursor() as cursor:
@@ -474,7 +474,7 @@ class _Run:
         return len(rows)
 
 
-def _write_rows(cursor, table: _Table, rows: list[list]) -> None:
+def _write_rows(cursor, table: BulkTable, rows: list[list]) -> None:
     """COPY on PostgreSQL (executemany sends, parses and plans each row as a statement of its own, as
     core.demo found), executemany on SQLite."""
     if connection.vendor == "postgresql":

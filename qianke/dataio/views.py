@@ -212,12 +212,12 @@ def import_template(request, key: str):
 def customer_export(request):
     from qianke.accounts.selectors import teams_visible_to, users_visible_to
     from qianke.customers.forms import CustomerSearchForm
-    from qianke.customers.views import _filters_from
+    from qianke.customers.views import list_filters_from
 
     user = request.user
     form = CustomerSearchForm(request.GET or None, owners=users_visible_to(user)[:500],
                               teams=teams_visible_to(user)[:500], may_archive=user.may_archive)
-    filters = _filters_from(request, form)
+    filters = list_filters_from(request, form)
     file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     return export_response(services.customer_export(actor=user, filters=filters, file_format=file_format))
 

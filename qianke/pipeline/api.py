@@ -600,7 +600,7 @@ def supplier_update(request, customer_id: int, supplier_id: int, payload: Suppli
 @router.delete("/customers/{customer_id}/suppliers/{supplier_id}", response=responses(None, 204, write=True),
                summary="Remove a current supplier")
 def supplier_delete(request, customer_id: int, supplier_id: int):
-    services.supplier_delete(actor=request.auth, supplier_id=supplier_id)
+    services.supplier_delete(actor=request.auth, supplier_id=supplier_id, customer_id=customer_id)
     return Status(204, None)
 
 

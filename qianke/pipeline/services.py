@@ -560,9 +560,13 @@ def supplier_save(*, actor: User, customer_id: int, data: dict[str, Any],
     return supplier
 
 
-def supplier_delete(*, actor: User, supplier_id: int) -> None:
+def supplier_delete(*, actor: User, supplier_id: int, customer_id: int | None = None) -> None:
+    """Remove a current supplier (of `customer_id` when given: a supplier of another customer is not found)."""
     with transaction.atomic():
-        supplier = CurrentSupplier.objects.visible_to(actor).filter(pk=supplier_id).first()
+        qs = CurrentSupplier.objects.visible_to(actor).filter(pk=supplier_id)
+        if customer_id is not None:
+            qs = qs.filter(customer_id=customer_id)
+        supplier = qs.first()
         if supplier is None:
             raise NotFound(_("Not found."))
         audit_record(actor=actor, action="delete", instance=supplier, customer_id=supplier.customer_id)

@@ -374,8 +374,8 @@ def supplier_save(request, deal_id: int):
 @ui_view
 @require_POST
 def supplier_delete(request, deal_id: int, supplier_id: int):
-    selectors.deal_get(user=request.user, deal_id=deal_id)
-    services.supplier_delete(actor=request.user, supplier_id=supplier_id)
+    deal = selectors.deal_get(user=request.user, deal_id=deal_id)
+    services.supplier_delete(actor=request.user, supplier_id=supplier_id, customer_id=deal.customer_id)
     return _back(deal_id, "suppliers")
 
 

@@ -194,3 +194,12 @@ def test_form_errors_on_the_deal_page_name_the_field(client, org, make_deal):
                            follow=True, HTTP_ACCEPT_LANGUAGE="en")
     texts = [str(m) for m in response.context["messages"]]
     assert any(t.startswith("Supplying since (year): ") for t in texts), texts
+
+
+def test_a_supplier_is_removed_only_under_its_own_customer(org, make_customer):
+    mine, other = make_customer(org.rep, "供应商甲方"), make_customer(org.rep, "供应商乙方")
+    supplier = services.supplier_save(actor=org.rep, customer_id=mine.pk, data={"name": "老供应商"})
+    with pytest.raises(NotFound):
+        services.supplier_delete(actor=org.rep, supplier_id=supplier.pk, customer_id=other.pk)
+    services.supplier_delete(actor=org.rep, supplier_id=supplier.pk, customer_id=mine.pk)
+    assert selectors.customer_suppliers(user=org.rep, customer_id=mine.pk) == []
