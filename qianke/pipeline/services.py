@@ -657,6 +657,9 @@ COMPETITOR_FIELDS = ("name", "products", "prices", "channels", "notes", "active"
 
 
 def competitor_save(*, actor: User, data: dict[str, Any], competitor_id: int | None = None) -> Competitor:
+    """Anyone may add a competitor to the shared list; changing or deactivating one is for managers."""
+    if competitor_id is not None and not may_override(actor):
+        raise PermissionDenied(_("Only managers change or deactivate a competitor of the shared list."))
     errors: dict[str, list[str]] = {}
     _reject_unknown(errors, data, COMPETITOR_FIELDS)
     with transaction.atomic():

@@ -203,3 +203,10 @@ def test_a_supplier_is_removed_only_under_its_own_customer(org, make_customer):
         services.supplier_delete(actor=org.rep, supplier_id=supplier.pk, customer_id=other.pk)
     services.supplier_delete(actor=org.rep, supplier_id=supplier.pk, customer_id=mine.pk)
     assert selectors.customer_suppliers(user=org.rep, customer_id=mine.pk) == []
+
+
+def test_only_managers_change_a_competitor_of_the_shared_list(org):
+    rival = services.competitor_save(actor=org.rep, data={"name": "西部电子"})
+    with pytest.raises(PermissionDenied):
+        services.competitor_save(actor=org.rep, competitor_id=rival.pk, data={"active": False})
+    assert services.competitor_save(actor=org.manager, competitor_id=rival.pk, data={"active": False}).active is False
