@@ -28,6 +28,7 @@ from qianke.core.models import AuditLog, CustomFieldDefinition
 from qianke.customers.models import Contact, Customer, CustomerSearch
 from qianke.customers.services import customer_search_sync
 from qianke.dedupe.models import DuplicateGroup, DuplicateMember, Merge, MergedCustomer, NotDuplicatePair
+from qianke.pool.services import pool_owner_history_add
 
 MAX_MERGE = 20
 
@@ -305,6 +306,7 @@ def customer_merge(
     choices = {**default_choices(survivor, merged, keys), **explicit}
 
     before = raw_values(survivor)
+    previous_owner_id = survivor.owner_id
     audit_before = _audit_values(survivor, keys)
     for key, chosen in choices.items():
         if chosen == survivor.pk:
@@ -342,6 +344,9 @@ def customer_merge(
     )
     MergedCustomer.objects.bulk_create([MergedCustomer(merge=merge, customer=c) for c in merged])
     _resolve_groups(merge=merge, ids=[survivor_id, *merged_ids], group_id=group_id, actor=actor, now=now)
+    if survivor.owner_id != previous_owner_id:
+        pool_owner_history_add(actor=actor, customer=survivor, from_owner_id=previous_owner_id,
+                               reason=_("Merge of %(codes)s") % {"codes": "、".join(c.code for c in merged)})
 
     changes = diff(audit_before, _audit_values(survivor, keys))
     changes["merged"] = [None, [f"{c.code} {c.name}" for c in merged]]
@@ -421,12 +426,16 @@ def merge_undo(*, actor: User, merge_id: int) -> Merge:
 
     audit_before = _audit_values(survivor, [k for k in changed if k not in ("name_norm", "phone_norm",
                                                                                 "mobile_norm")])
+    previous_owner_id = survivor.owner_id
     for key in changed:
         if key in ("name_norm", "phone_norm", "mobile_norm"):
             setattr(survivor, key, before.get(key) or "")
         else:
             _set_value(survivor, key, before.get(key))
     survivor.save()
+    if survivor.owner_id != previous_owner_id:
+        pool_owner_history_add(actor=actor, customer=survivor, from_owner_id=previous_owner_id,
+                               reason=_("Undo of a merge"))
     for entry in snap["moved"]:
         model = apps.get_model(entry["model"])
         field = model._meta.get_field(entry["field"])

@@ -335,9 +335,11 @@ def pool_transfer(*, actor: User, customer_id: int, to_user_id: int, reason: str
     return customer
 
 
-def pool_owner_changed(*, actor: User, customer: Customer, from_owner: User | None, to_owner: User | None) -> None:
-    """Called by customers.services.customer_update inside its transaction when the owner field was edited:
-    keeps the owner history and the pool clock in step (customer_update writes its own audit row)."""
+def pool_owner_changed(*, actor: User, customer: Customer, from_owner: User | None, to_owner: User | None,
+                       reason: str = "") -> None:
+    """Called inside the caller's transaction when the owner changed outside the pool's own services (an
+    edit of the owner field, a merge and its undo): keeps the owner history and the pool clock in step.
+    The caller writes its own audit row."""
     now = timezone.now()
     entry = PoolEntry.objects.select_related("pool").filter(customer=customer).first()
     if entry is None and customer.status == Status.POTENTIAL:
@@ -353,7 +355,18 @@ def pool_owner_changed(*, actor: User, customer: Customer, from_owner: User | No
             entry.owner_since, entry.owner_since_on = now, timezone.localdate(now)
         entry.save()
     OwnerChange.objects.create(customer=customer, from_owner=from_owner, to_owner=to_owner,
-                               kind=OwnerChange.Kind.EDIT, actor=actor, pool=entry.pool if entry else None, at=now)
+                               kind=OwnerChange.Kind.EDIT, actor=actor, pool=entry.pool if entry else None, at=now,
+                               reason=reason[:MAX_REASON])
+
+
+def pool_owner_history_add(*, actor: User, customer: Customer, from_owner_id: int | None, reason: str) -> OwnerChange:
+    """Only the history row, for an owner change whose pool entry the caller moves itself (a merge and its
+    undo carry the entries over with the rest of the customer's rows). The caller writes the audit row."""
+    entry = PoolEntry.objects.select_related("pool").filter(customer=customer).first()
+    from_owner = User.objects.filter(pk=from_owner_id).first() if from_owner_id else None
+    return OwnerChange.objects.create(customer=customer, from_owner=from_owner, to_owner=customer.owner,
+                                      kind=OwnerChange.Kind.EDIT, actor=actor, pool=entry.pool if entry else None,
+                                      at=timezone.now(), reason=reason[:MAX_REASON])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -338,3 +338,26 @@ def test_merge_naming_a_dismissed_group_keeps_the_dismissal_through_an_undo(org,
     merge_undo(actor=org.rep, merge_id=merge.pk)
     group.refresh_from_db()
     assert group.status == "dismissed"
+
+
+def test_a_merge_that_changes_the_owner_writes_the_owner_history_and_its_undo_writes_it_back(org, make_customer):
+    from qianke.pool.models import OwnerChange
+
+    a = make_customer(org.rep, "北京华为技术有限公司")
+    b = make_customer(org.rep2, "华为技术（北京）有限公司")
+    merge = customer_merge(actor=org.manager, survivor_id=a.pk, merged_ids=[b.pk], field_choices={"owner": b.pk})
+    change = OwnerChange.objects.filter(customer=a).latest("id")
+    assert (change.from_owner, change.to_owner, change.actor) == (org.rep, org.rep2, org.manager)
+    assert b.code in change.reason
+
+    merge_undo(actor=org.manager, merge_id=merge.pk)
+    back = OwnerChange.objects.filter(customer=a).latest("id")
+    assert (back.from_owner, back.to_owner, back.reason) == (org.rep2, org.rep, "Undo of a merge")
+
+
+def test_a_merge_that_keeps_the_owner_writes_no_owner_history(org, pair):
+    from qianke.pool.models import OwnerChange
+
+    a, b = pair
+    customer_merge(actor=org.rep, survivor_id=a.pk, merged_ids=[b.pk], field_choices={})
+    assert not OwnerChange.objects.filter(customer=a).exists()
