@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from qianke.core.api import InSchema, PageOut, PageParams, UserRef, page_out, responses
@@ -27,7 +28,13 @@ class EvidenceOut(Schema):
     right: str
     similarity: float = Field(..., description="How strongly the values agree, 0–1.")
     weight: float = Field(..., description="What this field added to (or took from) the score.")
-    note: str
+    note: str = Field("", description="Why the values agree or differ, in the request's language.")
+
+    @staticmethod
+    def resolve_note(obj: Any) -> str:
+        # Stored as the English msgid (the engine is language-free); translated for the reader.
+        note = obj.get("note") if isinstance(obj, dict) else getattr(obj, "note", "")
+        return gettext(note) if note else ""
 
 
 class PairOut(Schema):

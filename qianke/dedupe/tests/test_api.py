@@ -122,3 +122,15 @@ def test_create_conflict_carries_candidates_with_evidence(org, pair, api):
     assert body["code"] == "needs_confirmation"
     assert {c["id"] for c in body["candidates"]} == {d["id"] for d in body["duplicates"]}
     assert all(c["evidence"] for c in body["candidates"])
+
+
+def test_evidence_notes_come_in_the_readers_language(org, pair, token_for):
+    from qianke.core.tests.api_helpers import ApiClient
+
+    duplicate_scan()
+    notes = {e["note"] for e in ApiClient(token_for(org.rep), language="zh-hans").get("/duplicates").json()
+             ["items"][0]["pairs"][0]["evidence"]}
+    assert "号码相同" in notes and "same number" not in notes
+    english = {e["note"] for e in ApiClient(token_for(org.rep)).get("/duplicates").json()["items"][0]["pairs"][0]
+               ["evidence"]}
+    assert "same number" in english
