@@ -31,8 +31,12 @@ class NavItem:
     url_name: str
     visible: Callable[[Any], bool] = lambda user: True
     order: int = 100
+    # "" in the menu bar itself; REPORTS or SETTINGS fold into that menu.
+    group: str = ""
 
 
+REPORTS = "reports"
+SETTINGS = "settings"
 _customer_panels: dict[str, Section] = {}
 _home_sections: dict[str, Section] = {}
 _nav_items: dict[str, NavItem] = {}
@@ -68,5 +72,6 @@ def home_sections(request: HttpRequest) -> list[dict[str, Any]]:
     return _render(_home_sections, request)
 
 
-def nav_items(user: Any) -> list[NavItem]:
-    return [i for i in sorted(_nav_items.values(), key=lambda i: (i.order, i.key)) if i.visible(user)]
+def nav_items(user: Any, group: str = "") -> list[NavItem]:
+    return [i for i in sorted(_nav_items.values(), key=lambda i: (i.order, i.key))
+            if i.group == group and i.visible(user)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from qianke.core.extensions import NavItem, Section, register_customer_panel, register_nav_item
+from qianke.core.extensions import REPORTS, NavItem, Section, register_customer_panel, register_nav_item
 from qianke.customers.choices import Status
 from qianke.customers.lifecycle import legal_moves, recent_status_changes
 from qianke.customers.reports import may_see_reports
@@ -32,4 +32,4 @@ def register() -> None:
     register_customer_panel(Section(key="lifecycle", template="customers/_lifecycle_panel.html",
                                     context=lifecycle_panel_context, order=20))
     register_nav_item(NavItem(key="reports_funnel", label=_("Funnel"), url_name="reports_funnel",
-                              visible=may_see_reports, order=50))
+                              visible=may_see_reports, order=50, group=REPORTS))

@@ -9,6 +9,7 @@ class PoolConfig(AppConfig):
 
     def ready(self) -> None:
         from qianke.core.extensions import (
+            SETTINGS,
             NavItem,
             Section,
             register_customer_panel,
@@ -30,4 +31,4 @@ class PoolConfig(AppConfig):
         register_nav_item(NavItem(key="pool", label=_("Public pool"), url_name="pool:list",
                                   visible=lambda user: True, order=25))
         register_nav_item(NavItem(key="pool_settings", label=_("Pools"), url_name="pool:settings",
-                                  visible=lambda user: user.is_admin, order=91))
+                                  visible=lambda user: user.is_admin, order=91, group=SETTINGS))

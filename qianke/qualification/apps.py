@@ -9,6 +9,7 @@ class QualificationConfig(AppConfig):
 
     def ready(self) -> None:
         from qianke.core.extensions import (
+            SETTINGS,
             NavItem,
             Section,
             register_customer_panel,
@@ -30,4 +31,4 @@ class QualificationConfig(AppConfig):
         register_nav_item(NavItem(key="follow_ups_due", label=_("Follow-ups due"),
                                   url_name="qualification:due", order=20))
         register_nav_item(NavItem(key="grading_settings", label=_("Grading"), url_name="qualification:settings",
-                                  visible=lambda user: user.is_admin, order=90))
+                                  visible=lambda user: user.is_admin, order=90, group=SETTINGS))

@@ -79,3 +79,32 @@ def test_main_pages_load_cleanly(live_server, browser, screenshot, make_team, ma
             page.wait_for_selector(CHART_PAGES[path], timeout=5000)
         assert problems == [], f"{path}: {problems}"
     screenshot(page, "pages-last")
+
+
+def test_reports_and_settings_fold_into_menus_that_open_one_at_a_time(live_server, browser, screenshot, make_user):
+    admin = make_user(Role.ADMIN, None, "menus_admin", password=PASSWORD)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", admin.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form[action='/login/'] button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    nav = page.locator("nav.mainnav")
+    # The menu bar holds one line at this width.
+    assert nav.bounding_box()["height"] < 50
+    settings_link = nav.locator("a[href='/settings/jobs/']")
+    assert not settings_link.is_visible()
+    nav.locator("details[data-menu=settings] > summary").click()
+    assert settings_link.is_visible()
+    nav.locator("details[data-menu=reports] > summary").click()
+    assert nav.locator("a[href='/reports/funnel/']").is_visible() and not settings_link.is_visible()
+    screenshot(page, "menu-reports-open")
+    page.locator("main").click()
+    assert not nav.locator("a[href='/reports/funnel/']").is_visible()
+    nav.locator("details[data-menu=settings] > summary").click()
+    settings_link.click()
+    page.wait_for_url(f"{live_server.url}/settings/jobs/")
+    # The menu of the current page is marked.
+    assert "aria-current" in (nav.locator("details[data-menu=settings] a[href='/settings/jobs/']")
+                              .evaluate("a => a.getAttributeNames().join(' ')"))

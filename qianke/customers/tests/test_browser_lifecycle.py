@@ -55,6 +55,7 @@ def test_declare_lost_then_read_the_funnel(live_server, browser, screenshot):
     assert Customer.objects.get(pk=customer.pk).status == "lost"
     assert StatusChange.objects.get(customer=customer, to_status="lost").competitor == "东方电子"
 
+    page.click("nav.mainnav details[data-menu=reports] > summary")
     page.click("nav.mainnav a[href='/reports/funnel/']")
     expect(page.locator("#funnel-chart canvas")).to_be_visible()
     expect(page.locator("table.funnel-table")).to_contain_text("华东组")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qianke.core.extensions import nav_items
+from qianke.core.extensions import SETTINGS, nav_items
 from qianke.core.tests.api_helpers import api_for
 from qianke.jobs import registry
 from qianke.jobs.models import JobRun
@@ -56,8 +56,8 @@ def test_page_and_button_are_for_administrators(client, org, jobs):
     assert client.post("/settings/jobs/test.ok/run/").status_code == 403
     assert client.get("/settings/jobs/test.ok/run/").status_code == 405
     assert not JobRun.objects.exists()
-    assert "jobs" in [i.key for i in nav_items(org.admin)]
-    assert "jobs" not in [i.key for i in nav_items(org.gm)]
+    assert "jobs" in [i.key for i in nav_items(org.admin, SETTINGS)]
+    assert "jobs" not in [i.key for i in nav_items(org.gm, SETTINGS)]
 
 
 def test_run_now_for_an_unknown_job_is_404(client, org, jobs):
