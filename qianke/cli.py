@@ -58,6 +58,13 @@ def _migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _(message: str) -> str:
+    """gettext, imported late: this module loads before Django is set up."""
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
 def _home() -> Path:
     from django.conf import settings
 
@@ -70,7 +77,8 @@ def active_user(username: str, option: str = "--by"):
 
     user = User.objects.select_related("team").filter(username=username, is_active=True).first()
     if user is None:
-        raise UsageError(f"{option}: there is no active user '{username}' (see: qianke user list)")
+        raise UsageError(_("%(option)s: there is no active user “%(name)s” (see: qianke user list).")
+                         % {"option": option, "name": username})
     return user
 
 
@@ -162,12 +170,14 @@ def _run_demo(customers: int, seed: int) -> dict:
     counts = demo_generate(customers=customers, seed=seed, progress=ProgressBar("demo"))
     seconds = time.perf_counter() - started
     print(
-        f"Demo data: {counts['customers']:,} customers, {counts['contacts']:,} contacts, "
-        f"{counts['activities']:,} follow-ups in {seconds:.1f} s "
-        f"({counts['customers'] / max(seconds, 1e-9):,.0f} customers/s)."
+        _("Demo data: %(customers)s customers, %(contacts)s contacts, %(activities)s follow-ups in %(seconds)s s "
+          "(%(rate)s customers/s).")
+        % {"customers": f"{counts['customers']:,}", "contacts": f"{counts['contacts']:,}",
+           "activities": f"{counts['activities']:,}", "seconds": f"{seconds:.1f}",
+           "rate": f"{counts['customers'] / max(seconds, 1e-9):,.0f}"}
     )
-    print("Demo users (password for all: {password}): demo.gm, demo.director, demo.manager1…5, "
-          "demo.sales11…54, demo.info, demo.service1…2".format(password=counts["password"]))
+    print(_("Demo users (password for all: %(password)s): demo.gm, demo.director, demo.manager1…5, "
+            "demo.sales11…54, demo.info, demo.service1…2") % {"password": counts["password"]})
     from qianke.core.demo import demo_capabilities
 
     for module, extra in demo_capabilities(seed=seed, customers=customers).items():
@@ -195,25 +205,26 @@ def cmd_init(args) -> int:
                             full_name="管理员", validate=True)
         except ValidationFailed as exc:
             raise _field_errors(exc, {"password": "--admin-password", "username": "admin"}) from None
-        print(f"Created the administrator '{ADMIN_USERNAME}'.")
+        print(_("Created the administrator “%(name)s”.") % {"name": ADMIN_USERNAME})
         if args.admin_password:
             password_file.unlink(missing_ok=True)
-            print("Password: the one given with --admin-password.")
+            print(_("Password: the one given with --admin-password."))
         else:
             _write_secret(password_file, password)
-            print(f"Password: {password}")
-            print(f"(saved in {password_file}, readable only by you; change it after the first login)")
+            print(_("Password: %(password)s") % {"password": password})
+            print(_("(saved in %(file)s, readable only by you; change it after the first login)")
+                  % {"file": password_file})
     else:
-        print(f"The administrator '{ADMIN_USERNAME}' exists already; nothing changed.")
+        print(_("The administrator “%(name)s” exists already; nothing changed.") % {"name": ADMIN_USERNAME})
         if password_file.exists():
-            print(f"Its initial password is in {password_file}.")
+            print(_("Its initial password is in %(file)s.") % {"file": password_file})
     if args.demo_if_empty:
         if Customer.objects.exists():
-            print("Customers exist already: no demo data added.")
+            print(_("Customers exist already: no demo data added."))
         else:
             _run_demo(DEFAULT_DEMO_CUSTOMERS, 1)
-    print(f"Open {URL.format(host='127.0.0.1', port=8000)} and log in as '{ADMIN_USERNAME}' "
-          "(start the server with: qianke serve).")
+    print(_("Open %(url)s and log in as “%(name)s” (start the server with: qianke serve).")
+          % {"url": URL.format(host="127.0.0.1", port=8000), "name": ADMIN_USERNAME})
     return 0
 
 
@@ -315,7 +326,8 @@ def cmd_jobs_run(args) -> int:
     if get_job(args.name) is None:
         from qianke.jobs.registry import all_jobs
 
-        raise UsageError(f"NAME: there is no job '{args.name}' (known: {', '.join(j.name for j in all_jobs())})")
+        raise UsageError(_("NAME: there is no job “%(name)s” (known: %(known)s).")
+                         % {"name": args.name, "known": ", ".join(j.name for j in all_jobs())})
     run = job_run(name=args.name, today=args.date, force=True)
     counts = ", ".join(f"{k}={v}" for k, v in run.counts.items()) or "no counts"
     if run.status != "succeeded":
@@ -347,9 +359,11 @@ def cmd_user_add(args) -> int:
     except ValidationFailed as exc:
         raise _field_errors(exc, {"username": "NAME", "role": "--role", "password": "--password",
                                   "name": "--team"}) from None
-    print(f"Created user '{user.username}' (role {user.role}{', team ' + team.name if team else ''}).")
+    print(_("Created user “%(name)s” (role %(role)s%(team)s).")
+          % {"name": user.username, "role": user.role, "team": ", " + _("team %(team)s") % {"team": team.name}
+             if team else ""})
     if generated:
-        print(f"Password: {password}")
+        print(_("Password: %(password)s") % {"password": password})
     return 0
 
 
@@ -377,11 +391,13 @@ def cmd_token_create(args) -> int:
 
     user = User.objects.filter(username=args.name).first()
     if user is None:
-        raise UsageError(f"NAME: there is no user '{args.name}' (see: qianke user list)")
+        raise UsageError(_("NAME: there is no user “%(name)s” (see: qianke user list).") % {"name": args.name})
     if not user.is_active:
-        raise UsageError(f"NAME: the user '{args.name}' is deactivated")
-    _, key = api_token_create(user=user, name=args.label)
-    print(f"API token for {user.username} (shown once; send it as 'Authorization: Bearer <token>'): {key}")
+        raise UsageError(_("NAME: the user “%(name)s” is deactivated.") % {"name": args.name})
+    _token, key = api_token_create(user=user, name=args.label)
+    # The token stays the last word of the output (scripts take it from there).
+    print(_("API token for %(name)s (shown once; send it as “Authorization: Bearer <token>”):")
+          % {"name": user.username} + f" {key}")
     return 0
 
 
@@ -393,7 +409,8 @@ def cmd_customer_transition(args) -> int:
     actor = active_user(args.by)
     customer = Customer.objects.visible_to(actor).filter(code=args.code.strip().upper()).first()
     if customer is None:
-        raise UsageError(f"CODE: there is no customer '{args.code}' that {actor.username} may see")
+        raise UsageError(_("CODE: there is no customer “%(code)s” that %(user)s may see.")
+                         % {"code": args.code, "user": actor.username})
     try:
         customer = customer_transition(actor=actor, customer_id=customer.pk, to_status=args.status,
                                        reason=args.reason, competitor=args.competitor)
@@ -401,7 +418,8 @@ def cmd_customer_transition(args) -> int:
         raise _field_errors(exc, {"to_status": "STATUS", "reason": "--reason", "competitor": "--competitor"}) from None
     except (Conflict, NotFound) as exc:
         raise UsageError(str(exc.message)) from None
-    print(f"{customer.code} {customer.name}: now {customer.status}.")
+    print(_("%(code)s %(name)s: now %(status)s.") % {"code": customer.code, "name": customer.name,
+                                                     "status": customer.get_status_display()})
     return 0
 
 

@@ -13,6 +13,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _(message: str) -> str:
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
 def _money(value) -> str:
     return f"{value:,.0f}"
 
@@ -26,18 +32,20 @@ def cmd_move(args) -> int:
     actor = active_user(args.by)
     deal = Deal.objects.visible_to(actor).select_related("process").filter(pk=args.id).first()
     if deal is None:
-        raise UsageError(f"ID: there is no deal {args.id} that {actor.username} may see")
+        raise UsageError(_("ID: there is no deal %(id)s that %(user)s may see.") % {"id": args.id,
+                                                                                     "user": actor.username})
     stages = Stage.objects.filter(process_id=deal.process_id)
     target = stages.filter(pk=int(args.stage)).first() if args.stage.isdigit() else stages.filter(
         name=args.stage.strip()).first()
     if target is None:
         names = ", ".join(stages.order_by("order").values_list("name", flat=True))
-        raise UsageError(f"STAGE: '{args.stage}' is not a stage of {deal.process.name} ({names})")
+        raise UsageError(_("STAGE: “%(stage)s” is not a stage of %(process)s (%(names)s).")
+                         % {"stage": args.stage, "process": deal.process.name, "names": names})
     reason_id = None
     if args.reason:
         reason = DealReason.objects.filter(name=args.reason, semantic=target.semantic, active=True).first()
         if reason is None:
-            raise UsageError(f"--reason: '{args.reason}' is not a {target.semantic} reason")
+            raise UsageError(_("--reason: “%(reason)s” is not a reason for this outcome.") % {"reason": args.reason})
         reason_id = reason.pk
     try:
         deal = deal_move(actor=actor, deal_id=deal.pk, stage_id=target.pk, override_reason=args.override or "",
@@ -47,14 +55,15 @@ def cmd_move(args) -> int:
         for item in exc.extra.get("unmet", []):
             lines.append(f"  - {item['stage_name']}: {item['text']}")
         if exc.extra.get("unmet") and exc.extra.get("may_override"):
-            lines.append("  (move anyway with --override REASON)")
+            lines.append("  " + _("(move anyway with --override REASON)"))
         raise UsageError("\n".join(lines)) from None
     except ValidationFailed as exc:
         raise UsageError("; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.fields.items())) from None
     except NotFound as exc:
         raise UsageError(str(exc.message)) from None
-    note = f" (override: {deal.last_change.override_reason})" if deal.last_change.override_reason else ""
-    print(f"deal {deal.pk} {deal.name}: now in {target.name}{note}.")
+    print(_("Deal %(id)s %(name)s: now in %(stage)s.") % {"id": deal.pk, "name": deal.name, "stage": target.name})
+    if deal.last_change.override_reason:
+        print(_("Moved past the gate: %(reason)s") % {"reason": deal.last_change.override_reason})
     return 0
 
 
@@ -67,41 +76,43 @@ def cmd_report(args) -> int:
     if args.report == "forecast":
         f = reports.forecast(user=user, start=args.start, months=args.months)
         months = [m.strftime("%Y-%m") for m in f.months]
-        print("weighted forecast (¥) by expected close month\t" + "\t".join(months) + "\ttotal")
+        print(_("weighted forecast (¥) by expected close month") + "\t" + "\t".join(months) + "\t" + _("total"))
         for row in f.by_owner:
             print("\t".join([f"{row.label} ({row.team or '—'})", *[_money(c.weighted) for c in row.cells],
                              _money(row.total.weighted)]))
-        print("\t".join(["total", *[_money(c.weighted) for c in f.totals], _money(f.total.weighted)]))
-        print("\t".join(["open amount", *[_money(c.amount) for c in f.totals], _money(f.total.amount)]))
-        print("\t".join(["won", *[_money(w) for w in f.won], _money(sum(f.won))]))
+        print("\t".join([_("total"), *[_money(c.weighted) for c in f.totals], _money(f.total.weighted)]))
+        print("\t".join([_("open amount"), *[_money(c.amount) for c in f.totals], _money(f.total.amount)]))
+        print("\t".join([_("won"), *[_money(w) for w in f.won], _money(sum(f.won))]))
         return 0
     if args.report == "funnel":
         process = (Process.objects.filter(pk=int(args.process)).first() if args.process and args.process.isdigit()
                    else Process.objects.filter(name=args.process).first() if args.process
                    else Process.objects.filter(active=True).first())
         if process is None:
-            raise UsageError(f"--process: there is no sales process '{args.process}'")
+            raise UsageError(_("--process: there is no sales process “%(name)s”.") % {"name": args.process})
         f = reports.funnel(user=user, process=process, date_from=args.date_from, date_to=args.date_to)
-        print(f"{process.name}: {f.cohort} deals opened {f.date_from} – {f.date_to}")
-        print("stage\treached\tto next\tavg days in stage")
+        print(_("%(process)s: %(count)s deals opened %(start)s – %(end)s")
+              % {"process": process.name, "count": f.cohort, "start": f.date_from, "end": f.date_to})
+        print("\t".join([_("stage"), _("reached"), _("to next"), _("avg days in stage")]))
         for s in f.steps:
             conversion = f"{s.conversion:.0%}" if s.conversion is not None else "—"
             days = f"{s.avg_days_in_stage}" if s.avg_days_in_stage is not None else "—"
             print(f"{s.stage.name}\t{s.reached}\t{conversion}\t{days}")
         rate = f"{f.win_rate:.0%}" if f.win_rate is not None else "—"
-        print(f"win rate {rate} ({f.won} won, {f.lost} lost); average cycle "
-              f"{f.avg_cycle_days if f.avg_cycle_days is not None else '—'} days")
+        print(_("win rate %(rate)s (%(won)s won, %(lost)s lost); average cycle %(days)s days")
+              % {"rate": rate, "won": f.won, "lost": f.lost,
+                 "days": f.avg_cycle_days if f.avg_cycle_days is not None else "—"})
         return 0
     page = reports.stalled(user=user, limit=args.limit)
-    print(f"{page.count}{'+' if page.count_capped else ''} stalled deals")
+    print(_("%(count)s stalled deals") % {"count": f"{page.count}{'+' if page.count_capped else ''}"})
     for row in page.items:
         why = []
         if row.days_over:
-            why.append(f"{row.days_over} days over the normal duration")
+            why.append(_("%(days)s days over the normal duration") % {"days": row.days_over})
         if row.next_step_overdue_days:
-            why.append(f"next step {row.next_step_overdue_days} days overdue")
+            why.append(_("next step %(days)s days overdue") % {"days": row.next_step_overdue_days})
         print(f"{row.deal.pk}\t{row.deal.name}\t{row.deal.customer.name}\t{row.deal.stage.name}\t"
-              f"{row.days_in_stage} days\t{'; '.join(why)}\t{row.deal.owner or '—'}")
+              + _("%(days)s days") % {"days": row.days_in_stage} + f"\t{'; '.join(why)}\t{row.deal.owner or '—'}")
     return 0
 
 

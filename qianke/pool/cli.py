@@ -5,6 +5,17 @@ from __future__ import annotations
 import argparse
 
 
+def _(message: str) -> str:
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+def _owned(customer, user) -> str:
+    return _("%(code)s %(name)s: now owned by %(user)s.") % {"code": customer.code, "name": customer.name,
+                                                           "user": user.username}
+
+
 def _usage(message: str):
     from qianke.cli import UsageError
 
@@ -22,7 +33,7 @@ def _customer_id(code: str) -> int:
 
     customer = Customer.objects.filter(code=code.strip().upper(), archived_at__isnull=True).first()
     if customer is None:
-        raise _usage(f"CODE: there is no customer '{code}'")
+        raise _usage(_("CODE: there is no customer “%(code)s”.") % {"code": code})
     return customer.pk
 
 
@@ -49,14 +60,17 @@ def cmd_list(args) -> int:
     pools = (Pool.objects.prefetch_related("teams")
              .annotate(waiting=Count("entries", filter=Q(entries__in_pool=True))).order_by("name"))
     if not pools:
-        print("No pool yet (create one: qianke pool add NAME --team TEAM).")
+        print(_("No pool yet (create one: qianke pool add NAME --team TEAM)."))
         return 0
     for pool in pools:
         teams = ", ".join(t.name for t in pool.teams.all()) or "-"
         cap = pool.cap_per_rep if pool.cap_per_rep is not None else "-"
-        print(f"{pool.pk}\t{pool.name}\tteams: {teams}\tin pool: {pool.waiting}\tcap/rep: {cap}\t"
-              f"cool-down: {pool.cooldown_days}d\treturn: {pool.no_follow_up_days or '-'}d without follow-up, "
-              f"{pool.not_converted_days or '-'}d not converted" + ("" if pool.active else "\t(inactive)"))
+        print(_("%(id)s\t%(name)s\tteams: %(teams)s\tin pool: %(waiting)s\tcap per rep: %(cap)s\t"
+                "cool-down: %(cooldown)s d\treturn: %(no_follow_up)s d without follow-up, %(not_converted)s d not "
+                "converted") % {"id": pool.pk, "name": pool.name, "teams": teams, "waiting": pool.waiting, "cap": cap,
+                                "cooldown": pool.cooldown_days, "no_follow_up": pool.no_follow_up_days or "-",
+                                "not_converted": pool.not_converted_days or "-"}
+              + ("" if pool.active else "\t" + _("(inactive)")))
     return 0
 
 
@@ -69,13 +83,13 @@ def cmd_add(args) -> int:
     for name in args.team or []:
         team = Team.objects.filter(name=name).first()
         if team is None:
-            raise _usage(f"--team: there is no team '{name}'")
+            raise _usage(_("--team: there is no team “%(name)s”.") % {"name": name})
         teams.append(team.pk)
     data = {"name": args.name, "teams": teams, "cooldown_days": args.cooldown_days, "warn_days": args.warn_days,
             "cap_per_rep": args.cap_per_rep, "cap_per_team": args.cap_per_team,
             "no_follow_up_days": args.no_follow_up_days, "not_converted_days": args.not_converted_days}
     pool = _run(pool_create, actor=actor, data=data)
-    print(f"Pool {pool.pk} “{pool.name}” created.")
+    print(_("Pool %(id)s “%(name)s” created.") % {"id": pool.pk, "name": pool.name})
     return 0
 
 
@@ -84,7 +98,7 @@ def cmd_claim(args) -> int:
 
     actor = _user(args.by, "--by")
     customer = _run(pool_claim, actor=actor, customer_id=_customer_id(args.code))
-    print(f"{customer.code} {customer.name}: now owned by {actor.username}.")
+    print(_owned(customer, actor))
     return 0
 
 
@@ -93,7 +107,7 @@ def cmd_release(args) -> int:
 
     actor = _user(args.by, "--by")
     customer = _run(pool_release, actor=actor, customer_id=_customer_id(args.code), reason=args.reason)
-    print(f"{customer.code} {customer.name}: back in the public pool.")
+    print(_("%(code)s %(name)s: back in the public pool.") % {"code": customer.code, "name": customer.name})
     return 0
 
 
@@ -104,7 +118,7 @@ def cmd_assign(args) -> int:
     target = _user(args.to, "--to")
     customer = _run(pool_assign, actor=actor, customer_id=_customer_id(args.code), to_user_id=target.pk,
                     reason=args.reason)
-    print(f"{customer.code} {customer.name}: now owned by {target.username}.")
+    print(_owned(customer, target))
     return 0
 
 
@@ -115,7 +129,7 @@ def cmd_transfer(args) -> int:
     target = _user(args.to, "--to")
     customer = _run(pool_transfer, actor=actor, customer_id=_customer_id(args.code), to_user_id=target.pk,
                     reason=args.reason)
-    print(f"{customer.code} {customer.name}: now owned by {target.username}.")
+    print(_owned(customer, target))
     return 0
 
 

@@ -26,7 +26,7 @@ def test_a_transition_from_the_command_line_is_recorded_with_source_cli(capsys, 
     customer = make_customer(admin, status="new")
     code, out, _err = run(capsys, "customer", "transition", customer.code.lower(), "lost", "--reason", "倒闭",
                           "--competitor", "东方机械")
-    assert code == 0 and f"{customer.code}" in out and "lost" in out
+    assert code == 0 and f"{customer.code}" in out and "now Lost" in out
     change = StatusChange.objects.get(customer=customer, to_status="lost")
     assert (change.reason, change.competitor, change.actor) == ("倒闭", "东方机械", admin)
     audit = AuditLog.objects.filter(object_type="customer", object_id=customer.pk).order_by("-id").first()

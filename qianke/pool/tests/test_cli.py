@@ -26,7 +26,7 @@ def test_add_then_list(capsys, org):
     assert pool.cap_per_rep is None and pool.cooldown_days == 10
     assert set(pool.teams.values_list("name", flat=True)) == {"华东组", "华北组"}
     code, out, err = run(capsys, "pool", "list")
-    assert code == 0 and "华东公海" in out and "in pool: 0" in out and "cool-down: 10d" in out
+    assert code == 0 and "华东公海" in out and "in pool: 0" in out and "cool-down: 10 d" in out
 
 
 def test_add_with_an_unknown_team_or_by_a_rep_is_a_usage_error(capsys, org):
@@ -78,3 +78,19 @@ def test_jobs_run_pool_returns_and_warnings(capsys, org, pool, pooled):
     code, out, err = run(capsys, "jobs", "run", "pool.returns")
     assert code == 0 and "returned" in out, err
     assert Customer.objects.get(pk=customer.pk).owner == org.rep  # claimed today: nothing to return yet
+
+
+def test_messages_follow_the_terminals_chinese_locale(org, capsys, monkeypatch):
+    from django.utils import translation
+
+    from qianke.pool.services import pool_create
+
+    pool_create(actor=org.admin, data={"name": "华东公海", "teams": [org.east.pk]})
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    try:
+        code, out, _err = run(capsys, "pool", "list")
+    finally:
+        translation.activate("en")
+    assert code == 0 and "公海中" in out and "in pool" not in out
