@@ -31,6 +31,11 @@ class ImportOut(Schema):
     created_contacts: int
     created_activities: int
     rejected_rows: int
+    duplicates: str = Field(..., description="flag or skip: what the import does with possible duplicates")
+    flagged_rows: int = Field(..., description="rows imported and listed for review as possible duplicates "
+                                               "(open duplicate groups, GET /duplicates)")
+    skipped_rows: int = Field(..., description="rows not imported as the same customer as an existing one or an "
+                                               "earlier row (among rejected_rows, with their reason)")
     finished: bool
     error: str
 
@@ -70,9 +75,12 @@ def _mapping(text: str) -> dict[str, str]:
 @router.post("/imports", response=responses(ImportOut, 201, write=True), summary="Upload a file to import",
              description="Multipart upload of a CSV (UTF-8 or GBK) or XLSX file. Columns are recognised by their "
                          "Chinese or English headers; `mapping` (a JSON object {field: column}) overrides them. "
+                         "`duplicates`: `flag` (default) imports rows that look like existing customers or other "
+                         "rows and lists them for review; `skip` rejects the rows that are the same customer. "
                          "The background worker runs the import; poll GET /imports/{id} for its progress.")
 def import_post(request, file: File[UploadedFile], mode: Form[str] = "partial", sheet: Form[str] = "",
-                mapping: Form[str] = "", owner: Form[str] = "", pool: Form[str] = ""):
+                mapping: Form[str] = "", owner: Form[str] = "", pool: Form[str] = "",
+                duplicates: Form[str] = "flag"):
     suffix = Path(file.name or "upload.csv").suffix.lower()[:10]
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=services.import_dir(), delete=False) as tmp:
         for chunk in file.chunks():
@@ -81,7 +89,7 @@ def import_post(request, file: File[UploadedFile], mode: Form[str] = "partial", 
     try:
         job = services.import_create(actor=request.auth, path=path, file_name=file.name or path.name,
                                      mapping=_mapping(mapping), mode=mode, sheet=sheet, owner=owner or None,
-                                     pool_name=pool, copy=False)
+                                     pool_name=pool, copy=False, duplicates=duplicates)
     finally:
         path.unlink(missing_ok=True)
     return Status(201, selectors.import_progress(job))

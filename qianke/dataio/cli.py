@@ -47,7 +47,7 @@ def _usage_from(exc) -> Exception:
     from qianke.cli import UsageError
 
     names = {"map": "--map", "owner": "--owner", "pool": "--pool", "sheet": "--sheet", "mode": "--mode",
-             "file": "FILE"}
+             "duplicates": "--duplicates", "file": "FILE"}
     lines = [f"{names.get(field, '--map ' + field)}: {' '.join(str(m) for m in messages)}"
              for field, messages in exc.fields.items()]
     return UsageError("; ".join(lines) or str(exc.message))
@@ -121,10 +121,11 @@ def _import_file(args, path: Path) -> int:
         overrides = parse_map_options(args.map or [])
         if args.dry_run:
             result = services.import_check(actor=actor, path=path, mapping=overrides, sheet=args.sheet,
-                                           owner=args.owner, pool_name=args.pool,
+                                           owner=args.owner, pool_name=args.pool, duplicates=args.duplicates,
                                            progress=ProgressBar("check"))
             print(f"Dry run of {path.name}: {result['read']:,} rows read, {result['valid']:,} valid, "
-                  f"{len(result['rejected']):,} rejected. Nothing was written.")
+                  f"{len(result['rejected']):,} rejected ({result['skipped']:,} of them skipped as duplicates), "
+                  f"{result['flagged']:,} to review as possible duplicates. Nothing was written.")
             _print_mapping(result["mapping"])
             if args.rejects and result["rejected"]:
                 _write_rejects(Path(args.rejects), result["headers"], result["rejected"])
@@ -140,7 +141,7 @@ def _import_file(args, path: Path) -> int:
         else:
             job = services.import_create(actor=actor, path=path, file_name=path.name, mapping=overrides,
                                          mode=args.mode, sheet=args.sheet, owner=args.owner, pool_name=args.pool,
-                                         claim=True)
+                                         claim=True, duplicates=args.duplicates)
         job = services.import_run(job_id=job.pk, progress=ProgressBar("import"), batch_size=args.batch_size,
                                   take_over=True)
     except ValidationFailed as exc:
@@ -149,7 +150,11 @@ def _import_file(args, path: Path) -> int:
         raise UsageError(str(exc.message)) from None
     print(f"Import #{job.pk} of {job.file_name} ({job.mode}): {job.status}. {job.read_rows:,} rows read, "
           f"{job.created_customers:,} customers, {job.created_contacts:,} contacts and "
-          f"{job.created_activities:,} follow-ups created, {job.rejected_rows:,} rows rejected.")
+          f"{job.created_activities:,} follow-ups created, {job.rejected_rows:,} rows rejected"
+          f"{f' ({job.skipped_rows:,} skipped as duplicates)' if job.skipped_rows else ''}.")
+    if job.flagged_rows:
+        print(f"{job.flagged_rows:,} rows look like existing customers or other rows: review them on the "
+              f"Duplicates page, /duplicates/?import={job.pk}")
     if job.error:
         print(job.error, file=sys.stderr)
     if args.rejects and job.rejected_rows:
@@ -215,6 +220,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pool", default="", metavar="NAME", help="put the new customers, unowned, into this public pool")
     p.add_argument("--mode", choices=("partial", "atomic"), default="partial",
                    help="partial: import the valid rows, report the rest (default); atomic: all or nothing")
+    p.add_argument("--duplicates", choices=("flag", "skip"), default="flag",
+                   help="rows that look like existing customers or other rows: flag imports them and lists them "
+                        "for review (default); skip leaves out those that are the same customer (with the reason)")
     p.add_argument("--dry-run", action="store_true", help="validate every row, write nothing")
     p.add_argument("--rejects", default="", metavar="OUT", help="write the rejected rows with reasons (.csv/.xlsx)")
     p.add_argument("--as", dest="as_user", default="admin", metavar="USER",

@@ -22,6 +22,10 @@ class ImportJob(models.Model):
         ATOMIC = "atomic", _("All or nothing")
         PARTIAL = "partial", _("Import the valid rows, give me the rest")
 
+    class Duplicates(models.TextChoices):
+        FLAG = "flag", _("Import them and list them for review")
+        SKIP = "skip", _("Skip rows that are the same customer")
+
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
                               verbose_name=_("imported by"))
     file_name = models.CharField(_("file name"), max_length=255)
@@ -35,6 +39,9 @@ class ImportJob(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+", verbose_name=_("owner of the new customers"))
     pool_name = models.CharField(_("public pool"), max_length=100, blank=True)
+    # What to do with a row that looks like an existing customer or another row of the file.
+    duplicates = models.CharField(_("duplicates"), max_length=10, choices=Duplicates.choices,
+                                  default=Duplicates.FLAG)
     # The importing user's language: the worker writes the rejection messages in it.
     language = models.CharField(max_length=10, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -45,6 +52,11 @@ class ImportJob(models.Model):
     created_contacts = models.PositiveIntegerField(_("contacts created"), default=0)
     created_activities = models.PositiveIntegerField(_("follow-ups created"), default=0)
     rejected_rows = models.PositiveIntegerField(_("rows rejected"), default=0)
+    # Rows imported and put up for review as possible duplicates (duplicate groups linked to this import).
+    flagged_rows = models.PositiveIntegerField(_("rows flagged as possible duplicates"), default=0)
+    # Rows not imported because they are the same customer as an existing one or an earlier row
+    # (counted among rejected_rows too, each with its reason).
+    skipped_rows = models.PositiveIntegerField(_("rows skipped as duplicates"), default=0)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

@@ -53,8 +53,17 @@ def import_progress(job: ImportJob) -> dict[str, Any]:
             "total_rows": total, "read_rows": read, "percent": percent,
             "created_customers": job.created_customers, "created_contacts": job.created_contacts,
             "created_activities": job.created_activities, "rejected_rows": job.rejected_rows,
+            "duplicates": job.duplicates, "flagged_rows": job.flagged_rows, "skipped_rows": job.skipped_rows,
             "finished": job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
             "error": job.error}
+
+
+def import_duplicate_groups_count(*, user: User, job: ImportJob) -> int:
+    """Open duplicate groups this import found that the user may review (every member visible)."""
+    from qianke.dedupe.models import DuplicateGroup
+    from qianke.dedupe.selectors import visible_groups
+
+    return visible_groups(user).filter(import_job=job, status=DuplicateGroup.Status.OPEN).count()
 
 
 def import_rejections(*, job: ImportJob, limit: int | None = None) -> list[ImportRejection]:

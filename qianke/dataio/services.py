@@ -50,6 +50,7 @@ from qianke.dataio.mapping import detect_mapping, resolve_mapping
 from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
 from qianke.dataio.rows import PreparedRow, RowError, RowPreparer
 from qianke.dataio.selectors import sees_every_import
+from qianke.dedupe.incoming import Hit, IncomingCheck, IncomingRow, agreeing_roles, groups_create, visible_ids
 
 BATCH_SIZE = 2_000
 # From this many rows the full-text index is rebuilt once after the load (see module docstring).
@@ -59,6 +60,7 @@ STALE_AFTER = dt.timedelta(minutes=10)
 IMPORTING_ROLES = frozenset({Role.ADMIN, Role.INFO, Role.GM, Role.MANAGER, Role.SALES})
 Status = ImportJob.Status
 Mode = ImportJob.Mode
+Duplicates = ImportJob.Duplicates
 
 ProgressFn = Callable[[int, int], None]
 
@@ -120,17 +122,20 @@ def _check_pool(actor: User, pool_name: str) -> None:
 def import_create(
     *, actor: User, path: Path, file_name: str, mapping: dict[str, str] | None = None, mode: str = Mode.PARTIAL,
     sheet: str = "", owner: User | str | None = None, pool_name: str = "", copy: bool = True,
-    claim: bool = False,
+    claim: bool = False, duplicates: str = Duplicates.FLAG,
 ) -> ImportJob:
     """Check the file, the mapping and the options and record a queued import.
 
     `mapping` holds the user's overrides of the detected mapping ({field: column}; "" unmaps).
     The file is copied under QIANKE_HOME/imports (moved when copy=False). `claim`: the caller runs it
-    at once (the CLI), so it is recorded as running and the worker leaves it alone.
+    at once (the CLI), so it is recorded as running and the worker leaves it alone. `duplicates`: "flag"
+    imports rows that look like existing customers (or other rows) and lists them for review; "skip"
+    rejects those the engine takes for the same customer (and still flags the ones to review).
     """
     _require_importer(actor)
     if mode not in Mode.values:
         raise ValidationFailed({"mode": [_("Choose one of: %(options)s.") % {"options": ", ".join(Mode.values)}]})
+    _check_duplicates_option(duplicates)
     if owner not in (None, "", actor, actor.username) and not may_import_for_others(actor):
         raise PermissionDenied(_("Sales reps import customers for themselves only."))
     owner_user = _resolve_owner(actor, owner)
@@ -149,10 +154,16 @@ def import_create(
     return ImportJob.objects.create(
         actor=actor, file_name=Path(file_name).name[:255], file_path=str(stored), file_sha256=digest,
         sheet=sheet, headers=table.headers, mapping=resolved, mode=mode, owner=owner_user, pool_name=pool_name,
-        total_rows=table.total, status=Status.RUNNING if claim else Status.QUEUED,
+        duplicates=duplicates, total_rows=table.total, status=Status.RUNNING if claim else Status.QUEUED,
         language=translation.get_language() or "",
         started_at=now if claim else None, heartbeat_at=now if claim else None,
     )
+
+
+def _check_duplicates_option(duplicates: str) -> None:
+    if duplicates not in Duplicates.values:
+        raise ValidationFailed({"duplicates": [_("Choose one of: %(options)s.")
+                                               % {"options": ", ".join(Duplicates.values)}]})
 
 
 def import_find_resumable(*, actor: User, path: Path, sheet: str = "") -> ImportJob | None:
@@ -211,31 +222,50 @@ def import_columns(*, path: Path, sheet: str = "") -> dict[str, Any]:
 
 
 def import_preview(*, actor: User, path: Path, mapping: dict[str, str] | None = None, sheet: str = "",
-                   owner: User | str | None = None, pool_name: str = "", limit: int = 10) -> dict[str, Any]:
-    """The first `limit` rows as they will be stored, with their errors; nothing is written."""
+                   owner: User | str | None = None, pool_name: str = "", limit: int = 10,
+                   duplicates: str = Duplicates.FLAG) -> dict[str, Any]:
+    """The first `limit` rows as they will be stored, with their errors and the duplicates they look
+    like ("duplicates": [text], "skip": True when the policy would skip the row); nothing is written."""
     _require_importer(actor)
+    _check_duplicates_option(duplicates)
     table, resolved, preparer = _preparer_for(actor=actor, path=path, mapping=mapping, sheet=sheet, owner=owner,
                                               pool_name=pool_name)
     rows = []
+    prepared_rows = []
     for number, cells in itertools.islice(table.rows, limit):
         try:
             prepared = preparer.prepare(number, cells)
+            prepared_rows.append(prepared)
             rows.append({"number": number, "cells": cells, "values": _stored_values(prepared, resolved),
-                         "errors": {}})
+                         "errors": {}, "duplicates": [], "skip": False})
         except RowError as exc:
-            rows.append({"number": number, "cells": cells, "values": {}, "errors": exc.errors})
+            rows.append({"number": number, "cells": cells, "values": {}, "errors": exc.errors, "duplicates": [],
+                         "skip": False})
+    run = _Run(ImportJob(mode=Mode.PARTIAL, duplicates=duplicates), actor, preparer, None,  # type: ignore[arg-type]
+               remember=True)
+    flags, skipped = run.find_duplicates([r for r in prepared_rows if r.customer is not None])
+    by_number = {r["number"]: r for r in rows}
+    for number, hits in flags.items():
+        by_number[number]["duplicates"] = [run.describe(h) for h in hits]
+    for number, hit in skipped.items():
+        by_number[number]["duplicates"] = [run.describe(hit)]
+        by_number[number]["skip"] = True
     return {"headers": table.headers, "mapping": resolved, "rows": rows, "total": table.total,
-            "sheets": table.sheets}
+            "sheets": table.sheets, "flagged": len(flags), "skipped": len(skipped)}
 
 
 def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = None, sheet: str = "",
-                 owner: User | str | None = None, pool_name: str = "",
+                 owner: User | str | None = None, pool_name: str = "", duplicates: str = Duplicates.FLAG,
                  progress: ProgressFn | None = None) -> dict[str, Any]:
-    """A dry run over the whole file: every row validated (codes looked up), nothing written."""
+    """A dry run over the whole file: every row validated (codes looked up) and checked for duplicates
+    ("flagged": rows that would be listed for review, "skipped": rows the policy would skip, which are
+    among "rejected" with their reason), nothing written."""
     _require_importer(actor)
+    _check_duplicates_option(duplicates)
     table, resolved, preparer = _preparer_for(actor=actor, path=path, mapping=mapping, sheet=sheet, owner=owner,
                                               pool_name=pool_name)
-    run = _Run(ImportJob(mode=Mode.PARTIAL), actor, preparer, None)  # type: ignore[arg-type]
+    run = _Run(ImportJob(mode=Mode.PARTIAL, duplicates=duplicates), actor, preparer, None,  # type: ignore[arg-type]
+               remember=True)
     valid, rejected = 0, []
     read = 0
     for batch in _batches(table.rows, BATCH_SIZE):
@@ -245,7 +275,8 @@ def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = No
         read += len(batch)
         if progress:
             progress(read, table.total or read)
-    return {"headers": table.headers, "mapping": resolved, "read": read, "valid": valid, "rejected": rejected}
+    return {"headers": table.headers, "mapping": resolved, "read": read, "valid": valid, "rejected": rejected,
+            "flagged": run.counts["flagged"], "skipped": run.counts["skipped"], "duplicates": duplicates}
 
 
 def import_find_done(*, actor: User, path: Path, sheet: str = "") -> ImportJob | None:
@@ -331,15 +362,23 @@ def _set_tags(pairs: list[tuple[int, list[str]]]) -> None:
 
 
 class _Run:
-    def __init__(self, job: ImportJob, actor: User, preparer: RowPreparer, tables: _Tables) -> None:
+    def __init__(self, job: ImportJob, actor: User, preparer: RowPreparer, tables: _Tables, *,
+                 remember: bool = False) -> None:
         self.job = job
         self.actor = actor
         self.preparer = preparer
         self.tables = tables
         self.stop_writing = False  # atomic mode after the first rejected row: validate only
         self.rejections: list[dict[str, Any]] = []  # atomic mode: kept until the rollback
-        self.counts = {"read": 0, "customers": 0, "contacts": 0, "activities": 0, "rejected": 0}
+        self.counts = {"read": 0, "customers": 0, "contacts": 0, "activities": 0, "rejected": 0, "flagged": 0,
+                       "skipped": 0}
         self.customer_ids: list[int] = []  # for the pool, per batch
+        # The duplicate check. An import writes each batch before the next is checked, so earlier
+        # batches are found in the database; a dry run (remember) keeps them in memory.
+        self.duplicates = IncomingCheck(remember=remember)
+        self.flags: dict[int, list[Hit]] = {}  # this batch's flagged rows: row number → matches
+        self._visible: dict[int, bool] = {}
+        self._own_rows: dict[int, int] = {}  # customers an earlier batch of this import created → row
 
     def prepare(self, rows: list[tuple[int, list[str]]]) -> tuple[list[PreparedRow], list[dict[str, Any]]]:
         """The rows checked and made ready to write, and the rejected ones with their errors per column."""
@@ -351,19 +390,88 @@ class _Run:
             except RowError as exc:
                 rejected.append({"row_number": number, "values": cells, "errors": exc.errors})
         self._resolve_codes(prepared, rejected)
+        self.flags, skipped = self.find_duplicates([r for r in prepared if r.customer is not None])
+        if skipped:
+            header = self.preparer.header("name")
+            prepared[:] = [r for r in prepared if r.number not in skipped]
+            rejected.extend({"row_number": number, "values": self._batch_rows[number].cells,
+                             "errors": {header: [self.describe(hit, skipped=True)]}}
+                            for number, hit in skipped.items())
+            rejected.sort(key=lambda r: r["row_number"])
+        self.counts["flagged"] += len(self.flags)
+        self.counts["skipped"] += len(skipped)
+        self.batch_skipped = len(skipped)
+        self.skipped_numbers = set(skipped)
         return prepared, rejected
+
+    def find_duplicates(self, new: list[PreparedRow]) -> tuple[dict[int, list[Hit]], dict[int, Hit]]:
+        """The rows to flag (row number → matches) and, with the "skip" policy, the rows to skip (row
+        number → the "same" match that decides it)."""
+        self._batch_rows = {r.number: r for r in new}
+        hits = self.duplicates.check([
+            IncomingRow(key=r.number, values=r.customer, name_norm=r.customer.get("name_norm", ""),
+                        contacts=[r.contact] if r.contact else []) for r in new])
+        skip = self.job.duplicates == Duplicates.SKIP
+        flags: dict[int, list[Hit]] = {}
+        skipped: dict[int, Hit] = {}
+        for number in sorted(hits):
+            row_hits = [h for h in hits[number] if h.other_row not in skipped]
+            same = [h for h in row_hits if h.decision == "same"]
+            if skip and same:
+                skipped[number] = same[0]
+            elif row_hits:
+                flags[number] = row_hits
+        self.duplicates.forget(skipped)
+        ids = {h.customer_id for hs in [*flags.values(), [*skipped.values()]] for h in hs if h.customer_id}
+        unknown = ids - self._visible.keys()
+        if unknown:
+            seen = visible_ids(self.actor, unknown)
+            self._visible.update({cid: cid in seen for cid in unknown})
+            if self.job.pk:
+                self._own_rows.update(ImportedRow.objects.filter(job=self.job, customer_id__in=unknown,
+                                                                 customer_created=True)
+                                      .values_list("customer_id", "row_number"))
+        return flags, skipped
+
+    def describe(self, hit: Hit, *, skipped: bool = False) -> str:
+        """Why a row looks like another customer, naming it only when the importing user may see it."""
+        from qianke.dedupe.views import ROLE_LABELS
+
+        fields = "、".join(str(ROLE_LABELS.get(role, role)) for role in agreeing_roles(hit.match))
+        other_row = hit.other_row or self._own_rows.get(hit.customer_id or 0)
+        if other_row:
+            text = (_("The same customer as row %(row)d of this file (agreeing: %(fields)s).") if skipped else
+                    _("Looks like row %(row)d of this file (agreeing: %(fields)s)."))
+            return text % {"row": other_row, "fields": fields}
+        if not self._visible.get(hit.customer_id or 0):
+            return (_("The same customer exists already, in the care of a colleague; ask your manager.")
+                    if skipped else _("Looks like an existing customer in the care of a colleague."))
+        customer = self._customer_label(hit.customer_id)
+        text = (_("The same customer as the existing %(customer)s (agreeing: %(fields)s).") if skipped else
+                _("Looks like the existing %(customer)s (agreeing: %(fields)s)."))
+        return text % {"customer": customer, "fields": fields}
+
+    def _customer_label(self, customer_id: int | None) -> str:
+        found = Customer.objects.filter(pk=customer_id).values_list("code", "name").first()
+        return f"{found[0]} {found[1]}" if found else ""
 
     def batch(self, rows: list[tuple[int, list[str]]]) -> None:
         prepared, rejected = self.prepare(rows)
         atomic = self.job.mode == Mode.ATOMIC
-        if atomic and rejected:
+        # Rows skipped as duplicates are the policy the user chose, not errors: an atomic import
+        # still commits with them (they are in the rejected-rows file with their reason).
+        errors = [r for r in rejected if r["row_number"] not in self.skipped_numbers] if atomic else rejected
+        if atomic and errors:
             self.stop_writing = True
         counts = {"customers": 0, "contacts": 0, "activities": 0}
         with transaction.atomic():
             if not self.stop_writing:
                 counts = self._write(prepared)
             if atomic:
-                self.rejections += rejected
+                self.rejections += errors
+                if not self.stop_writing and len(errors) < len(rejected):
+                    self._insert(self.tables.rejection, [{**r, "job_id": self.job.pk} for r in rejected
+                                                         if r["row_number"] in self.skipped_numbers])
             elif rejected:
                 self._insert(self.tables.rejection, [{**r, "job_id": self.job.pk} for r in rejected])
             if not atomic:
@@ -372,7 +480,9 @@ class _Run:
                     created_customers=F("created_customers") + counts["customers"],
                     created_contacts=F("created_contacts") + counts["contacts"],
                     created_activities=F("created_activities") + counts["activities"],
-                    rejected_rows=F("rejected_rows") + len(rejected), heartbeat_at=timezone.now())
+                    rejected_rows=F("rejected_rows") + len(rejected), heartbeat_at=timezone.now(),
+                    flagged_rows=F("flagged_rows") + (len(self.flags) if not self.stop_writing else 0),
+                    skipped_rows=F("skipped_rows") + self.batch_skipped)
         self.counts["read"] += len(rows)
         self.counts["rejected"] += len(rejected)
         for key, value in counts.items():
@@ -446,6 +556,7 @@ class _Run:
                                  "at": r.customer["created_at"], "actor_id": self.actor.pk, "reason": "",
                                  "competitor": "", "trigger": StatusChange.Trigger.CREATE} for r in new])
         _set_tags([(r.customer["id"], r.tags) for r in new if r.tags])
+        self._write_groups(new)
         self._insert(t.ledger, [{
             "job_id": self.job.pk, "row_number": r.number, "customer_id": r.customer_id,
             "customer_created": r.customer is not None,
@@ -461,6 +572,22 @@ class _Run:
 
             pool_add_customers(actor=self.actor, pool=pool_get_by_name(self.job.pool_name), customer_ids=ids)
         return {"customers": len(new), "contacts": len(contacts), "activities": len(activities)}
+
+    def _write_groups(self, new: list[PreparedRow]) -> int:
+        """The flagged rows as open duplicate groups linked to the import; returns the groups written."""
+        if not self.flags:
+            return 0
+        ids = {r.number: r.customer_id for r in new}
+        found = []
+        for row in new:
+            hits = self.flags.get(row.number)
+            if not hits:
+                continue
+            pairs = [(h.customer_id or ids.get(h.other_row or 0), h.match) for h in hits]
+            pairs = [(other, match) for other, match in pairs if other]
+            if pairs:
+                found.append((row.customer_id, pairs))
+        return groups_create(import_job=self.job, found=found)
 
     def _write_search(self, new: list[PreparedRow]) -> int:
         return self._write_plain(self.tables.search, [
@@ -592,7 +719,9 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
         if atomic:
             ImportJob.objects.filter(pk=job.pk).update(
                 read_rows=run.counts["read"], created_customers=run.counts["customers"],
-                created_contacts=run.counts["contacts"], created_activities=run.counts["activities"])
+                created_contacts=run.counts["contacts"], created_activities=run.counts["activities"],
+                rejected_rows=run.counts["rejected"], flagged_rows=run.counts["flagged"],
+                skipped_rows=run.counts["skipped"])
         job.refresh_from_db()
         job.status = Status.DONE
         job.finished_at = timezone.now()
@@ -680,6 +809,7 @@ def import_undo(*, actor: User, job_id: int) -> ImportJob:
         if changed:
             raise Conflict(_("Records of this import have been changed since it ran, so it can no longer be "
                              "undone as a whole."))
+        removed_groups = _remove_duplicate_groups(job, customer_ids)
         try:
             Activity.objects.filter(pk__in=activity_ids).delete()
             Contact.objects.filter(pk__in=contact_ids).delete()
@@ -696,8 +826,26 @@ def import_undo(*, actor: User, job_id: int) -> ImportJob:
         job.undone_by = actor
         job.save(update_fields=["status", "undone_at", "undone_by"])
         audit_record(actor=actor, action=AuditLog.Action.UNDO, instance=job,
-                     changes={"status": [Status.DONE, Status.UNDONE], "customers_removed": [None, deleted_customers]})
+                     changes={"status": [Status.DONE, Status.UNDONE], "customers_removed": [None, deleted_customers],
+                              "duplicate_groups_removed": [None, removed_groups]})
     return job
+
+
+def _remove_duplicate_groups(job: ImportJob, customer_ids) -> int:
+    """The open duplicate groups the import created, and any other open group one of its customers is in
+    (with that member gone it would no longer be a group); merged and dismissed ones are decisions and
+    cannot involve the import's customers unchanged (undo is refused once they were changed)."""
+    from qianke.dedupe.models import DuplicateGroup, DuplicateMember
+
+    groups = DuplicateGroup.objects.filter(
+        Q(import_job=job) | Q(pk__in=DuplicateMember.objects.filter(customer_id__in=customer_ids).values("group_id")),
+        status=DuplicateGroup.Status.OPEN)
+    ids = list(groups.values_list("pk", flat=True))
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        DuplicateMember.objects.filter(group_id__in=chunk).delete()
+        DuplicateGroup.objects.filter(pk__in=chunk).delete()
+    return len(ids)
 
 
 # ---------------------------------------------------------------------------------------------

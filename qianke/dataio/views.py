@@ -97,6 +97,7 @@ def import_mapping(request, token: str):
     data = request.POST if request.method == "POST" else request.GET
     sheet = data.get("sheet", "")
     mode = data.get("mode", ImportJob.Mode.PARTIAL)
+    duplicates = data.get("duplicates", ImportJob.Duplicates.FLAG)
     owner = data.get("owner", "")
     targets = all_targets()
     preview = None
@@ -120,14 +121,15 @@ def import_mapping(request, token: str):
             selected = chosen
             if request.POST.get("action") == "start":
                 job = services.import_create(actor=user, path=path, file_name=draft["file_name"], mapping=overrides,
-                                             mode=mode, sheet=sheet, owner=owner or None, copy=False)
+                                             mode=mode, sheet=sheet, owner=owner or None, copy=False,
+                                             duplicates=duplicates)
                 drafts = _drafts(request)
                 drafts.pop(token, None)
                 request.session[DRAFTS] = drafts
                 messages.success(request, _("The import has started; it runs in the background."))
                 return redirect("dataio:import_detail", import_id=job.pk)
             preview = services.import_preview(actor=user, path=path, sheet=sheet, mapping=overrides,
-                                              owner=owner or None)
+                                              owner=owner or None, duplicates=duplicates)
         else:
             preview = services.import_preview(actor=user, path=path, sheet=sheet)
     except ValidationFailed as exc:
@@ -152,7 +154,8 @@ def import_mapping(request, token: str):
     return render(request, "dataio/import_mapping.html", {
         "token": token, "draft": draft, "info": info, "preview": preview, "columns": columns, "targets": targets,
         "error": error, "sheet": sheet, "mode": mode, "owner": owner, "owners": owners,
-        "modes": ImportJob.Mode.choices,
+        "modes": ImportJob.Mode.choices, "duplicates": duplicates,
+        "duplicate_policies": ImportJob.Duplicates.choices,
     })
 
 
@@ -161,7 +164,9 @@ def import_detail(request, import_id: int):
     job = selectors.import_get(user=request.user, job_id=import_id)
     progress = selectors.import_progress(job)
     context = {"job": job, "progress": progress,
-               "rejections": selectors.import_rejections(job=job, limit=20) if progress["finished"] else []}
+               "rejections": selectors.import_rejections(job=job, limit=20) if progress["finished"] else [],
+               "duplicate_groups": selectors.import_duplicate_groups_count(user=request.user, job=job)
+               if progress["finished"] and job.flagged_rows else 0}
     if is_htmx(request):
         return render(request, "dataio/_import_progress.html", context)
     return render(request, "dataio/import_detail.html", context)

@@ -36,6 +36,9 @@ class DuplicateGroup(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    # The import whose duplicate check found the group (None: found by the scan).
+    import_job = models.ForeignKey("dataio.ImportJob", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="duplicate_groups", verbose_name=_("import"))
 
     class Meta:
         ordering = ["-score", "id"]

@@ -36,6 +36,7 @@ def _with_members(qs: QuerySet[DuplicateGroup]) -> QuerySet[DuplicateGroup]:
 class GroupFilters:
     status: str = DuplicateGroup.Status.OPEN
     decision: str = ""
+    import_job: int | None = None  # only the groups this import's duplicate check found
 
 
 def duplicate_group_list(*, user: User, filters: GroupFilters, limit: int | None = None, offset: int = 0) -> Page:
@@ -52,6 +53,8 @@ def duplicate_group_list(*, user: User, filters: GroupFilters, limit: int | None
         qs = qs.filter(status=filters.status)
     if filters.decision:
         qs = qs.filter(decision=filters.decision)
+    if filters.import_job:
+        qs = qs.filter(import_job_id=filters.import_job)
     limit = clamp_limit(limit)
     count = qs.order_by()[: COUNT_CAP + 1].count()
     items = list(_with_members(qs.order_by("-score", "id"))[offset: offset + limit])

@@ -147,15 +147,16 @@ def duplicate_list(request):
     if decision not in DuplicateGroup.Decision.values:
         decision = ""
     page_number = max(query_int(request.GET.get("page")) or 1, 1)
+    import_job = query_int(request.GET.get("import"))
     page = selectors.duplicate_group_list(
-        user=request.user, filters=selectors.GroupFilters(status=status, decision=decision),
+        user=request.user, filters=selectors.GroupFilters(status=status, decision=decision, import_job=import_job),
         limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
     for group in page.items:
         pairs = sorted(group.pairs or [], key=lambda p: -p.get("score", 0))
         best = pairs[0] if pairs else {}
         group.agreeing = _agreeing(best.get("evidence", []))
     return render(request, "dedupe/list.html", {
-        "page": page, "page_number": page_number, "status": status, "decision": decision,
+        "page": page, "page_number": page_number, "status": status, "decision": decision, "import_job": import_job,
         "statuses": DuplicateGroup.Status.choices, "decisions": DuplicateGroup.Decision.choices,
         "last_scan": selectors.last_scan(), "may_scan": request.user.is_admin,
     })
