@@ -373,9 +373,9 @@ def _resolve_groups(*, merge: Merge, ids: list[int], group_id: int | None, actor
                                               members__customer_id=ids[0]).first()
     if group is None:
         candidates = DuplicateGroup.objects.filter(status=DuplicateGroup.Status.OPEN, size=len(ids),
-                                                   members__customer_id=ids[0])
+                                                   members__customer_id=ids[0]).prefetch_related("members")
         for candidate in candidates:
-            if set(candidate.members.values_list("customer_id", flat=True)) == set(ids):
+            if {m.customer_id for m in candidate.members.all()} == set(ids):
                 group = candidate
                 break
     if group is not None:
