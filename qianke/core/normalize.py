@@ -219,6 +219,13 @@ def grams(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(len(text))]
 
 
+def whole_grams(text: str, size: int) -> list[str]:
+    """Overlapping grams of `size` only, without the shorter tails: for a column that no query reads
+    as a prefix (digits: a digit query has at least DIGIT_GRAM digits, so it is always a phrase of
+    whole grams). A text shorter than `size` gives no gram: no such query can match it."""
+    return [text[i : i + size] for i in range(len(text) - size + 1)]
+
+
 @dataclass(frozen=True)
 class SearchDocument:
     """The four token columns of one customer's search entry (space-separated grams)."""
@@ -247,15 +254,15 @@ def search_document(
             pinyin_tokens += grams(pinyin_full(text), PINYIN_GRAM)
     for phone in phones:
         digits = phone_digits(phone)
-        if digits:
-            digit_tokens += grams(digits, DIGIT_GRAM)
+        if len(digits) >= DIGIT_GRAM:
+            digit_tokens += whole_grams(digits, DIGIT_GRAM)
     for other in others:
         text = searchable(other)
         if text:
             other_tokens += grams(text, OTHER_GRAM)
             digits = phone_digits(other)
             if len(digits) >= DIGIT_GRAM:
-                digit_tokens += grams(digits, DIGIT_GRAM)
+                digit_tokens += whole_grams(digits, DIGIT_GRAM)
     return SearchDocument(
         names=" ".join(name_tokens),
         pinyin=" ".join(pinyin_tokens),

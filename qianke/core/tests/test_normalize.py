@@ -286,6 +286,20 @@ def test_search_document_columns():
     assert {"zha", "exa", "com", "kh2", "123"} <= set(other)
 
 
+def test_whole_grams_have_no_tails():
+    assert n.whole_grams("123456", 4) == ["1234", "2345", "3456"]
+    assert n.whole_grams("123", 4) == []
+
+
+def test_search_document_digits_are_whole_four_digit_grams_only():
+    """No digit query is shorter than DIGIT_GRAM, so 1-3 digit tails would be index entries nobody reads."""
+    doc = n.search_document(names=[], phones=["138 1234 5678", "123"], others=["KH202611000123"])
+    digits = doc.digits.split()
+    assert all(len(t) == n.DIGIT_GRAM for t in digits)
+    assert digits[:8] == ["1381", "3812", "8123", "1234", "2345", "3456", "4567", "5678"]
+    assert len(digits) == 8 + 9  # the mobile's 11 digits and the code's 12; "123" gives none
+
+
 def test_search_document_skips_empty_values():
     doc = n.search_document(names=["", "  "], phones=["", None], others=["", None])
     assert doc == n.SearchDocument(names="", pinyin="", digits="", other="")

@@ -233,6 +233,22 @@ def test_bulk_index_suspension_rebuilds_the_index(book, make_customer):
     assert "常州华为有限公司" in found(book.rep, "华为")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_bulk_index_suspension_outside_a_transaction_rebuilds_every_index(book, make_customer):
+    """PostgreSQL builds the GIN indexes in two sessions at once when no transaction is open."""
+    from django.db import connection
+
+    from qianke.customers import search
+
+    with search.bulk_index_suspended():
+        make_customer(book.rep, "无锡华为有限公司")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers_customersearch'")
+            assert set(search.PG_INDEX_NAMES) <= {row[0] for row in cursor.fetchall()}
+    assert found(book.rep, "华为") == {HUAWEI, "无锡华为有限公司"}
+
+
 def test_postgresql_index_holds_the_same_lexemes_as_the_text_search_parser(book, make_customer):
     from django.db import connection
 
