@@ -18,6 +18,7 @@ from django.db import transaction
 
 from qianke.customers.models import Contact, Customer
 from qianke.dedupe.matching import Match, Record, cluster, customer_record, find_matches
+from qianke.dedupe.matching.engine import prepare_all
 from qianke.dedupe.models import DuplicateGroup, DuplicateMember, NotDuplicatePair
 
 BATCH = 20_000
@@ -74,10 +75,12 @@ def find_groups(records: list[Record]) -> list[dict]:
     def labelled_different(m: Match) -> bool:
         return (m.left, m.right) in dismissed or (m.right, m.left) in dismissed
 
-    matches = [m for m in find_matches(records) if not labelled_different(m)]
+    prepared = prepare_all(records)  # once, for both the matching and the clustering
+    matches = [m for m in find_matches(records, prepared=prepared) if not labelled_different(m)]
     # A labelled pair scores 0 for the clustering, so a third record cannot pull the two together.
     labelled = [Match(left=a, right=b, score=0.0, decision="different", evidence=()) for a, b in dismissed]
-    clusters = cluster(records, matches=matches + labelled)
+    clusters = cluster(records, matches=matches + labelled, prepared=prepared)
+    del prepared
     home = {rid: i for i, c in enumerate(clusters) if len(c) > 1 for rid in c}
     by_cluster: dict[int, list[Match]] = {}
     groups = []

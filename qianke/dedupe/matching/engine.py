@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from . import scoring
-from .records import INDIVIDUAL, Prepared, Record, pinyin_of, prepare
+from .records import INDIVIDUAL, Prepared, Record, flat, pinyin_of, prepare
+from .records import _rebuild as rebuild
 from .scoring import Frequencies, Match, score_pair
 
 # Blocks larger than this are not paired all-with-all (a common value says little and costs
@@ -26,6 +29,22 @@ MAX_CLUSTER = 200
 # From this many records, preparing and scoring run in forked worker processes (at most PARALLEL_MAX).
 PARALLEL_FROM = 100_000
 PARALLEL_MAX = 4
+
+
+@contextmanager
+def _no_gc():
+    """The cyclic garbage collector off for a bulk run.
+
+    A scan holds millions of small objects and makes few cycles; left on, the collector walks all
+    of them again and again (and, in forked workers, copies every page it touches).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compare(a: Record, b: Record) -> Match:
@@ -132,13 +151,20 @@ def _window_pairs(prepared: list[Prepared]) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
 
 
+class _Prepared(list):
+    """Prepared records with their blocking-key hashes, computed beside them in the workers."""
+
+    key_hashes: tuple[np.ndarray, np.ndarray] | None = None
+
+
 def candidate_pairs(prepared: list[Prepared], *, boundary: int | None = None) -> np.ndarray:
     """Sorted unique pair codes (i * n + j, i < j) that share a blocking key or sit close in name order.
 
     With `boundary`, only pairs with i < boundary are kept (new records against all others).
     """
     n = len(prepared)
-    hashes, owners = _key_hashes(prepared)
+    known = getattr(prepared, "key_hashes", None)
+    hashes, owners = known if known is not None else _key_hashes(prepared)
     pairs = np.unique(np.concatenate([_block_pairs(hashes, owners, n), _window_pairs(prepared)]))
     pairs = pairs[(pairs // n) != (pairs % n)]
     if boundary is not None:
@@ -154,16 +180,28 @@ def _score_chunk(codes: np.ndarray) -> list[Match]:
     prepared, freq = _SHARED
     n = len(prepared)
     matches = []
+    floor = scoring.REVIEW_BAND[0]
+    quick = scoring.organization_score
     for code in codes.tolist():
-        i, j = divmod(code, n)
-        match = score_pair(prepared[i], prepared[j], freq, full=False)
+        a, b = prepared[code // n], prepared[code % n]
+        # Most candidate pairs are plainly different: weigh them without building evidence first.
+        if a.kind != INDIVIDUAL and b.kind != INDIVIDUAL and quick(a, b, freq) < floor:
+            continue
+        match = score_pair(a, b, freq, full=False)
         if match.decision != "different":
             matches.append(match)
     return matches
 
 
-def _prepare_chunk(records: list[Record]) -> list[Prepared]:
-    return [prepare(r) for r in records]
+# Records shared with forked workers for preparing (copy-on-write) rather than pickled to them.
+_RECORDS: list[Record] | None = None
+
+
+def _prepare_chunk(bounds: tuple[int, int]) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+    start, stop = bounds
+    prepared = [prepare(r) for r in _RECORDS[start:stop]]
+    hashes, owners = _key_hashes(prepared, start)
+    return [flat(p) for p in prepared], hashes, owners
 
 
 def _workers(count: int, workers: int | None) -> int:
@@ -178,18 +216,36 @@ def _pool(workers: int):
 
 def prepare_all(records: Iterable[Record], *, workers: int | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> list[Prepared]:
+    """The records prepared, in order; from PARALLEL_FROM records in forked workers.
+
+    The workers also hash the records' blocking keys, which candidate_pairs then takes as they are
+    (a string hash is the same in the forked processes as in the parent).
+    """
+    global _RECORDS
     records = list(records)
     count = _workers(len(records), workers)
     if count == 1:
         return [prepare(r) for r in records]
     size = 20_000
-    chunks = [records[i : i + size] for i in range(0, len(records), size)]
-    prepared: list[Prepared] = []
-    with _pool(count) as pool:
-        for part in pool.imap(_prepare_chunk, chunks):
-            prepared.extend(part)
-            if progress:
-                progress("prepare", len(prepared), len(records))
+    # Tables, caches and pinyin dictionaries loaded once here, not once in each worker.
+    for record in records[:200]:
+        prepare(record)
+    prepared = _Prepared()
+    hashes: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    _RECORDS = records
+    try:
+        with _no_gc(), _pool(count) as pool:
+            bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
+            for part, part_hashes, part_owners in pool.imap(_prepare_chunk, bounds):
+                prepared.extend(rebuild(*values) for values in part)
+                hashes.append(part_hashes)
+                owners.append(part_owners)
+                if progress:
+                    progress("prepare", len(prepared), len(records))
+    finally:
+        _RECORDS = None
+    prepared.key_hashes = (np.concatenate(hashes), np.concatenate(owners))
     return prepared
 
 
@@ -224,10 +280,16 @@ def _find(prepared: list[Prepared], freq: Frequencies, *, workers: int | None = 
 
 
 def find_matches(records: Iterable[Record], *, workers: int | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
-    """Pairs among the records that are the same customer or need a review, best first."""
-    prepared = prepare_all(records, workers=workers, progress=progress)
-    return _find(prepared, Frequencies(prepared), workers=workers, progress=progress)
+                 progress: Callable[[str, int, int], None] | None = None,
+                 prepared: list[Prepared] | None = None) -> list[Match]:
+    """Pairs among the records that are the same customer or need a review, best first.
+
+    `prepared` (the records' prepared forms, in order) saves preparing them again.
+    """
+    with _no_gc():
+        if prepared is None:
+            prepared = prepare_all(records, workers=workers, progress=progress)
+        return _find(prepared, Frequencies(prepared), workers=workers, progress=progress)
 
 
 def match_against(new: Iterable[Record], existing: Iterable[Record]) -> list[Match]:
@@ -235,11 +297,12 @@ def match_against(new: Iterable[Record], existing: Iterable[Record]) -> list[Mat
 
     `left` is always the new record's id; pairs of two existing records are not reported.
     """
-    new_prepared = prepare_all(new)
-    prepared = new_prepared + prepare_all(existing)
-    freq = Frequencies(prepared)
-    pairs = candidate_pairs(prepared, boundary=len(new_prepared))
-    matches = score_candidates(prepared, pairs, freq)
+    with _no_gc():
+        new_prepared = prepare_all(new)
+        prepared = new_prepared + prepare_all(existing)
+        freq = Frequencies(prepared)
+        pairs = candidate_pairs(prepared, boundary=len(new_prepared))
+        matches = score_candidates(prepared, pairs, freq)
     return sorted(matches, key=lambda m: (-m.score, m.left, m.right))
 
 
@@ -274,14 +337,22 @@ def _conflicting(left: list[str], right: list[str], pair: Callable[[str, str], M
 
 
 def cluster(records: Iterable[Record], *, matches: list[Match] | None = None, workers: int | None = None,
-            progress: Callable[[str, int, int], None] | None = None) -> list[Cluster]:
+            progress: Callable[[str, int, int], None] | None = None,
+            prepared: list[Prepared] | None = None) -> list[Cluster]:
     """Groups of records that are the same customer (singletons included), biggest first.
 
     Pairs decided "same" are joined best first; two groups join only if no pair across them scores
-    below LINK_FLOOR, so A≈B and B≈C do not drag a plainly different C into A's group.
+    below LINK_FLOOR, so A≈B and B≈C do not drag a plainly different C into A's group. `prepared`
+    (the records' prepared forms, in order) saves preparing them again.
     """
-    records = list(records)
-    prepared_list = prepare_all(records, workers=workers, progress=progress)
+    with _no_gc():
+        return _cluster(list(records), matches, workers, progress, prepared)
+
+
+def _cluster(records: list[Record], matches: list[Match] | None, workers: int | None,
+             progress: Callable[[str, int, int], None] | None, prepared_list: list[Prepared] | None) -> list[Cluster]:
+    if prepared_list is None:
+        prepared_list = prepare_all(records, workers=workers, progress=progress)
     freq = Frequencies(prepared_list)
     if matches is None:
         matches = _find(prepared_list, freq, workers=workers, progress=progress)

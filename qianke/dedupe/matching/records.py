@@ -81,6 +81,34 @@ class Prepared:
     locality: str = ""
     region: str = ""
 
+    def __reduce__(self):
+        return _rebuild, flat(self)
+
+
+_FIELDS = tuple(Prepared.__dataclass_fields__)
+assert _FIELDS[2:17] == ("cores", "core_pinyin", "branches", "localities", "provinces", "districts", "address_rest",
+                         "contacts", "credit_codes", "phones", "mobiles", "landlines", "emails", "domains",
+                         "postcodes")
+_SET_POSITIONS = tuple(i for i, name in enumerate(_FIELDS) if name in _SET_FIELDS)
+
+
+def flat(p: Prepared) -> tuple:
+    """The fields as plain tuples and strings: what pickles fastest (see _rebuild)."""
+    return (p.id, p.kind, tuple(p.cores), tuple(p.core_pinyin), tuple(p.branches), tuple(p.localities),
+            tuple(p.provinces), tuple(p.districts), tuple(p.address_rest), tuple(p.contacts),
+            tuple(p.credit_codes), tuple(p.phones), tuple(p.mobiles), tuple(p.landlines), tuple(p.emails),
+            tuple(p.domains), tuple(p.postcodes), p.full_name, p.given, p.family, p.birth, p.id_number, p.street,
+            p.locality, p.region)
+
+
+def _rebuild(*values) -> Prepared:
+    values = list(values)
+    for i in _SET_POSITIONS:
+        value = values[i]
+        if type(value) is tuple:
+            values[i] = frozenset(value) if value else _EMPTY
+    return Prepared(*values)
+
 
 def _values(record: Record, role: str) -> list[str]:
     values = record.values.get(role)
@@ -97,11 +125,69 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 
 
+# ---------------------------------------------------------------------------------------------
+# Fast paths: the same results as qianke.core.normalize, at a fraction of the cost per value
+# ---------------------------------------------------------------------------------------------
+#
+# A million records means a few million values to normalise. normalize's functions are general
+# (NFKC, regular expressions, a fresh walk of the division table per address); for the characters
+# lists are written in (ASCII, CJK ideographs and punctuation, full-width forms) each of its text
+# steps maps one character at a time, so a str.translate table filled per character from
+# normalize's own functions gives the same text. Text with any other character goes to normalize.
+# Tests hold these against normalize (qianke/dedupe/tests/test_matching_fast.py).
+
+_UNSAFE = "\x00"  # never produced by a mapping below: marks text that must take normalize's path
+
+
+def _per_character(ranges: tuple[tuple[int, int], ...]):
+    def safe(code: int) -> bool:
+        return any(low <= code <= high for low, high in ranges)
+
+    return safe
+
+
+# Characters whose NFKC form, simplification and lower case do not depend on their neighbours.
+_SAFE = _per_character((
+    (0x01, 0x7F), (0xB7, 0xB7), (0x2010, 0x2027), (0x3000, 0x3029), (0x3030, 0x303F), (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFF01, 0xFF5E),
+))
+
+
+class _Table(dict):
+    """A str.translate table filled on first sight of each character from a reference function."""
+
+    def __init__(self, reference) -> None:
+        super().__init__()
+        self.reference = reference
+
+    def __missing__(self, code: int) -> str:
+        value = self.reference(chr(code)) if _SAFE(code) else _UNSAFE
+        self[code] = value
+        return value
+
+
+_ADDRESS_TEXT = _Table(lambda c: normalize.searchable(normalize.to_simplified(c)))
+_NAME_TEXT = _Table(lambda c: normalize._SPACES.sub("", normalize.to_simplified(normalize.to_halfwidth(c)).lower()))
+_WORD_TEXT = _Table(lambda c: _NOT_WORD.sub("", normalize.canonical_text(c)))
+
+
 def _compact(value: str) -> str:
-    return _NOT_WORD.sub("", _text(value))
+    """_NOT_WORD.sub("", canonical_text(value)): letters, digits and CJK only, canonical."""
+    if not isinstance(value, str):
+        value = str(value)
+    text = value.translate(_WORD_TEXT)
+    return text if _UNSAFE not in text else _NOT_WORD.sub("", _text(value))
 
 
-_CHAR_PINYIN: dict[str, str] = {}
+class _PinyinTable(dict):
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = lazy_pinyin(char)[0] if "\u3400" <= char <= "\u9fff" else char
+        self[code] = value
+        return value
+
+
+_PINYIN_TABLE = _PinyinTable()
 
 
 def pinyin_of(text: str) -> str:
@@ -110,14 +196,193 @@ def pinyin_of(text: str) -> str:
     Reading each character alone, without the phrase context pypinyin would use, keeps it fast on
     big lists and makes a character always spell the same, which is what matching needs.
     """
-    out = []
-    for char in text:
-        spelled = _CHAR_PINYIN.get(char)
-        if spelled is None:
-            spelled = lazy_pinyin(char)[0] if "\u3400" <= char <= "\u9fff" else char
-            _CHAR_PINYIN[char] = spelled
-        out.append(spelled)
-    return "".join(out)
+    return text.translate(_PINYIN_TABLE)
+
+
+# Phones: digits and separators (half- or full-width), an optional leading +, nothing else.
+_PHONE_CHARS = {ord(c): c for c in "0123456789"}
+_PHONE_CHARS.update({0xFF10 + i: str(i) for i in range(10)})
+_PHONE_CHARS.update({ord(c): "" for c in " \t-‐‑–—.()（）/－\u3000"})
+_PHONE_CHARS.update({ord("+"): "+", 0xFF0B: "+"})
+
+
+class _PhoneTable(dict):
+    def __missing__(self, code: int) -> str:
+        return _UNSAFE
+
+
+_PHONE_TABLE = _PhoneTable(_PHONE_CHARS)
+_LANDLINE = normalize._LANDLINE
+_SERVICE = normalize._SERVICE
+
+
+def phone_key(value: str) -> str:
+    """normalize.phone_key(value), without its regular expressions for the usual ways of writing a number."""
+    compact = value.translate(_PHONE_TABLE)
+    if not compact or _UNSAFE in compact or "+" in compact[1:] or compact.startswith("0086"):
+        return normalize.phone_key(value)
+    if compact[0] == "+":
+        if not compact.startswith("+86") or len(compact) - 3 < 10:
+            return normalize.phone_key(value)
+        compact = compact[3:]
+        if not compact.startswith("0") and not _MOBILE.match(compact):
+            compact = "0" + compact
+    if _MOBILE.match(compact) or _LANDLINE.match(compact) or _SERVICE.match(compact):
+        return compact
+    return normalize.phone_key(value)
+
+
+def email_key(value: str) -> str:
+    if value.isascii():
+        return normalize._SPACES.sub("", value).lower().strip(" .;,")
+    return normalize.email_key(value)
+
+
+_STEPS: dict[tuple, tuple] = {}
+_PLACES: dict[tuple, tuple[str, str, str, str, str]] = {}
+
+
+def _step(window: str, found: tuple) -> tuple:
+    """One turn of normalize.parse_address's loop: the division written at the start of `window`."""
+    key = (window, found)
+    hit = _STEPS.get(key)
+    if hit is None:
+        by_code, by_name = normalize._divisions()
+        state = {by_code[code].level: by_code[code] for code in found}
+        hit = (None, 0)
+        for size in normalize._division_prefixes().get(window[:2], ()):
+            if size > len(window):
+                continue
+            candidates = by_name.get(window[:size])
+            if not candidates:
+                continue
+            match = normalize._pick_division(candidates, state, window[:size])
+            if match is not None:
+                hit = (match, size)
+                break
+        _STEPS[key] = hit
+    return hit
+
+
+def _place(found: tuple) -> tuple[str, str, str, str, str]:
+    """normalize.parse_address's reading of the divisions found: names, code and locality."""
+    hit = _PLACES.get(found)
+    if hit is None:
+        by_code = normalize._divisions()[0]
+        levels = {by_code[code].level: by_code[code] for code in found}
+        province, city, district = levels.get("province"), levels.get("city"), levels.get("district")
+        municipalities = normalize._MUNICIPALITIES
+        if district and not city:
+            city = by_code.get(district.parent)
+        if city and not province:
+            province = by_code.get(city.parent)
+        if province and not city and province.code[:2] in municipalities:
+            city = None
+        city_name = city.name if city and city.name not in ("市辖区", "县") else ""
+        if province and province.code[:2] in municipalities:
+            city_name = ""
+        most_precise = district or city or province
+        code = most_precise.code if most_precise else ""
+        province_name = province.name if province else ""
+        locality = city_name or (province_name if code[:2] in municipalities else "")
+        hit = (province_name, city_name, district.name if district else "", code, locality)
+        _PLACES[found] = hit
+    return hit
+
+
+def parse_address(text: str) -> tuple[str, str, str, str, str, str]:
+    """normalize.parse_address(text) as (province, city, district, rest, code, locality)."""
+    rest = text.translate(_ADDRESS_TEXT)
+    if _UNSAFE in rest:
+        parsed = normalize.parse_address(text)
+        return parsed.province, parsed.city, parsed.district, parsed.rest, parsed.code, parsed.locality
+    prefixes = normalize._division_prefixes()
+    found: tuple = ()
+    while rest:
+        sizes = prefixes.get(rest[:2])
+        if not sizes:
+            break
+        match, length = _step(rest[: sizes[0]], found)
+        if match is None:
+            break
+        found = (*found, match.code)
+        rest = rest[length:]
+    if not found:
+        return "", "", "", rest, "", ""
+    province, city, district, code, locality = _place(found)
+    return province, city, district, rest, code, locality
+
+
+def _region_names(text: str) -> tuple[str, ...]:
+    """normalize.region_names(text)."""
+    province, city, district, rest, _code, _locality = parse_address(text)
+    if rest:
+        return ()
+    return tuple(p for p in (province, city, district) if p)
+
+
+_COMPANIES: dict[str, tuple[str, tuple[str, ...], str]] = {}
+_BRANCH_HINT = re.compile("分公司|分厂|分店|办事处|营业部|分部|分行|支行")
+
+
+def parse_company_name(name: str) -> tuple[str, tuple[str, ...], str]:
+    """(core, regions, branch) of normalize.parse_company_name(name)."""
+    hit = _COMPANIES.get(name)
+    if hit is not None:
+        return hit
+    text = name.translate(_NAME_TEXT)
+    if _UNSAFE in text:
+        parsed = normalize.parse_company_name(name)
+        hit = (parsed.core, parsed.regions, parsed.branch)
+    else:
+        hit = _company_parts(text)
+    if len(_COMPANIES) >= 200_000:
+        _COMPANIES.clear()
+    _COMPANIES[name] = hit
+    return hit
+
+
+def _company_parts(text: str) -> tuple[str, tuple[str, ...], str]:
+    regions: list[str] = []
+
+    def bracket(match: re.Match) -> str:
+        inner = match.group(1)
+        places = _region_names(inner)
+        if places:
+            regions.extend(places)
+            return ""
+        return inner
+
+    text = normalize._BRACKETED.sub(bracket, text)
+    text = normalize._BRACKETS.sub("", text)
+    branch = ""
+    if _BRANCH_HINT.search(text):
+        if match := normalize._BRANCH.match(text):
+            branch = match.group("place")
+            text = match.group("head")
+            regions = list(_region_names(branch))
+        elif match := normalize._BRANCH_BARE.match(text):
+            head = match.group("head")
+            for size in range(min(normalize._MAX_DIVISION_NAME, len(head) - 2), 1, -1):
+                places = _region_names(head[-size:])
+                if places:
+                    branch, text = head[-size:], head[:-size]
+                    regions = list(places)
+                    break
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in normalize.LEGAL_FORM_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                stripped = True
+                break
+    province, city, district, rest, code, _locality = parse_address(text)
+    if code and len(rest) >= 2:
+        if not branch:
+            regions.extend(p for p in (province, city, district) if p)
+        text = rest
+    return text, tuple(dict.fromkeys(regions)), branch
 
 
 def _birth(value: str) -> str:
@@ -139,40 +404,27 @@ def _id_number(value: str) -> str:
 
 
 def _add_address(prepared: Prepared, text: str) -> None:
-    parsed = normalize.parse_address(text)
-    if parsed.locality:
-        prepared.localities.add(parsed.locality)
-    if parsed.province:
-        prepared.provinces.add(parsed.province)
-    if parsed.district:
-        prepared.districts.add(parsed.district)
-    if parsed.rest:
-        prepared.address_rest.append(parsed.rest)
+    province, _city, district, rest, _code, locality = parse_address(text)
+    if locality:
+        prepared.localities.add(locality)
+    if province:
+        prepared.provinces.add(province)
+    if district:
+        prepared.districts.add(district)
+    if rest:
+        prepared.address_rest.append(rest)
+
+
+def _freeze(values: set[str]) -> frozenset[str]:
+    return frozenset(values) if values else _EMPTY
 
 
 def prepare(record: Record) -> Prepared:
+    if record.kind != INDIVIDUAL:
+        return _prepare_organization(record)
     p = Prepared(id=record.id, kind=record.kind)
-    for role in ("mobile", "phone"):
-        for value in _values(record, role):
-            key = normalize.phone_key(value)
-            if len(key) >= 7:
-                p.phones.add(key)
-                (p.mobiles if _MOBILE.match(key) else p.landlines).add(key)
-    for value in _values(record, "email"):
-        key = normalize.email_key(value)
-        if "@" in key:
-            p.emails.add(key)
-            domain = key.rsplit("@", 1)[1]
-            if domain not in FREE_MAIL_DOMAINS:
-                p.domains.add(domain)
-    for value in _values(record, "postcode"):
-        code = re.sub(r"\D", "", normalize.to_halfwidth(str(value)))
-        if code:
-            p.postcodes.add(code)
-    if record.kind == INDIVIDUAL:
-        _prepare_individual(record, p)
-    else:
-        _prepare_organization(record, p)
+    _channels(record, p.phones, p.mobiles, p.landlines, p.emails, p.domains, p.postcodes)
+    _prepare_individual(record, p)
     for name in _SET_FIELDS:
         value = getattr(p, name)
         setattr(p, name, frozenset(value) if value else _EMPTY)
@@ -180,31 +432,94 @@ def prepare(record: Record) -> Prepared:
     return p
 
 
-def _prepare_organization(record: Record, p: Prepared) -> None:
+def _channels(record: Record, phones: set[str], mobiles: set[str], landlines: set[str], emails: set[str],
+              domains: set[str], postcodes: set[str]) -> None:
+    for role in ("mobile", "phone"):
+        for value in _values(record, role):
+            key = phone_key(value) if isinstance(value, str) else normalize.phone_key(value)
+            if len(key) >= 7:
+                phones.add(key)
+                (mobiles if _MOBILE.match(key) else landlines).add(key)
+    for value in _values(record, "email"):
+        key = email_key(value) if isinstance(value, str) else normalize.email_key(value)
+        if "@" in key:
+            emails.add(key)
+            domain = key.rsplit("@", 1)[1]
+            if domain not in FREE_MAIL_DOMAINS:
+                domains.add(domain)
+    for value in _values(record, "postcode"):
+        code = re.sub(r"\D", "", normalize.to_halfwidth(str(value)))
+        if code:
+            postcodes.add(code)
+
+
+_REGIONS: dict[tuple[str, ...], tuple[str, str]] = {}
+
+
+def _regions_place(regions: tuple[str, ...]) -> tuple[str, str]:
+    """Locality and province of the places named in a company name (few distinct: cached)."""
+    hit = _REGIONS.get(regions)
+    if hit is None:
+        province, _city, _district, _rest, _code, locality = parse_address("".join(regions))
+        hit = _REGIONS[regions] = (locality, province)
+    return hit
+
+
+def _prepare_organization(record: Record) -> Prepared:
+    phones: set[str] = set()
+    mobiles: set[str] = set()
+    landlines: set[str] = set()
+    emails: set[str] = set()
+    domains: set[str] = set()
+    postcodes: set[str] = set()
+    _channels(record, phones, mobiles, landlines, emails, domains, postcodes)
+    cores: set[str] = set()
+    core_pinyin: set[str] = set()
+    branches: set[str] = set()
+    localities: set[str] = set()
+    provinces: set[str] = set()
+    districts: set[str] = set()
+    address_rest: list[str] = []
+    contacts: set[str] = set()
+    credit_codes: set[str] = set()
     for value in _values(record, "name") + _values(record, "short_name"):
-        name = normalize.parse_company_name(str(value))
-        if not name.core:
+        core, regions, branch = parse_company_name(str(value))
+        if not core:
             continue
-        p.cores.add(name.core)
-        p.core_pinyin.add(pinyin_of(name.core))
-        if name.branch:
-            p.branches.add(name.branch)
-        if name.regions:
-            parsed = normalize.parse_address("".join(name.regions))
-            if parsed.locality:
-                p.localities.add(parsed.locality)
-            if parsed.province:
-                p.provinces.add(parsed.province)
+        cores.add(core)
+        core_pinyin.add(pinyin_of(core))
+        if branch:
+            branches.add(branch)
+        if regions:
+            locality, province = _regions_place(regions)
+            if locality:
+                localities.add(locality)
+            if province:
+                provinces.add(province)
     for value in _values(record, "address"):
-        _add_address(p, str(value))
+        province, _city, district, rest, _code, locality = parse_address(str(value))
+        if locality:
+            localities.add(locality)
+        if province:
+            provinces.add(province)
+        if district:
+            districts.add(district)
+        if rest:
+            address_rest.append(rest)
     for value in _values(record, "contact"):
-        name = _compact(value)
+        name = _compact(str(value))
         if name:
-            p.contacts.add(name)
+            contacts.add(name)
     for value in _values(record, "credit_code"):
         code = re.sub(r"\s+", "", normalize.to_halfwidth(str(value))).upper()
         if code:
-            p.credit_codes.add(code)
+            credit_codes.add(code)
+    return Prepared(
+        record.id, record.kind, _freeze(cores), _freeze(core_pinyin), _freeze(branches), _freeze(localities),
+        _freeze(provinces), _freeze(districts), tuple(address_rest), _freeze(contacts), _freeze(credit_codes),
+        _freeze(phones), _freeze(mobiles), _freeze(landlines), _freeze(emails), _freeze(domains),
+        _freeze(postcodes),
+    )
 
 
 def _prepare_individual(record: Record, p: Prepared) -> None:
