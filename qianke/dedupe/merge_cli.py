@@ -25,6 +25,12 @@ def add_merge_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_merge)
 
 
+def _(message: str) -> str:
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
 def _actor(username: str):
     from qianke.cli import active_user
 
@@ -36,10 +42,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
     if args.codes[0].lower() == "undo":
         if len(args.codes) != 2 or args.field:
-            raise UsageError("usage: qianke merge undo MERGE_ID [--by USER]")
+            raise UsageError(_("usage: qianke merge undo MERGE_ID [--by USER]"))
         return _undo(args.codes[1], _actor(args.by))
     if len(args.codes) < 2:
-        raise UsageError("CODE: name the customer that stays and at least one customer to merge into it")
+        raise UsageError(_("CODE: name the customer that stays and at least one customer to merge into it."))
     return _merge(args, _actor(args.by))
 
 
@@ -53,13 +59,15 @@ def _merge(args: argparse.Namespace, actor) -> int:
     found = dict(Customer.objects.visible_to(actor).filter(code__in=codes).values_list("code", "pk"))
     for code in codes:
         if code not in found:
-            raise UsageError(f"CODE: there is no customer '{code}' that {actor.username} may see")
+            raise UsageError(_("CODE: there is no customer “%(code)s” that %(user)s may see.")
+                             % {"code": code, "user": actor.username})
     choices = {}
     for item in args.field:
         field, sep, code = item.partition("=")
         code = code.strip().upper()
         if not sep or code not in found:
-            raise UsageError(f"--field: expected FIELD=CODE with one of the codes given, got '{item}'")
+            raise UsageError(_("--field: expected FIELD=CODE with one of the codes given, got “%(item)s”.")
+                             % {"item": item})
         choices[field.strip()] = found[code]
     try:
         merge = customer_merge(actor=actor, survivor_id=found[codes[0]], merged_ids=[found[c] for c in codes[1:]],
@@ -70,9 +78,10 @@ def _merge(args: argparse.Namespace, actor) -> int:
     except (Conflict, NotFound, PermissionDenied) as exc:
         raise UsageError(str(exc.message)) from None
     moved = sum(len(m["pks"]) for m in merge.snapshot["moved"])
-    print(f"Merged {', '.join(codes[1:])} into {codes[0]} {merge.survivor.name}: {moved} related rows moved, "
-          f"{len(merge.snapshot['kept'])} left with the archived records.")
-    print(f"Merge {merge.pk}. Undo with: qianke merge undo {merge.pk}")
+    print(_("Merged %(merged)s into %(code)s %(name)s: %(moved)s related rows moved, %(kept)s left with the "
+            "archived records.") % {"merged": ", ".join(codes[1:]), "code": codes[0], "name": merge.survivor.name,
+                                    "moved": moved, "kept": len(merge.snapshot["kept"])})
+    print(_("Merge %(id)s. Undo with: qianke merge undo %(id)s") % {"id": merge.pk})
     return 0
 
 
@@ -84,11 +93,12 @@ def _undo(merge_id: str, actor) -> int:
     try:
         number = int(merge_id)
     except ValueError:
-        raise UsageError(f"MERGE_ID: expected a number, got '{merge_id}'") from None
+        raise UsageError(_("MERGE_ID: expected a number, got “%(value)s”.") % {"value": merge_id}) from None
     try:
         merge = merge_undo(actor=actor, merge_id=number)
     except (Conflict, NotFound) as exc:
         raise UsageError(str(exc.message)) from None
-    print(f"Merge {merge.pk} undone: {merge.survivor.code} {merge.survivor.name} and "
-          f"{len(merge.snapshot['merged'])} customer(s) are as before.")
+    print(_("Merge %(id)s undone: %(code)s %(name)s and %(count)s merged customers are as before.")
+          % {"id": merge.pk, "code": merge.survivor.code, "name": merge.survivor.name,
+             "count": len(merge.snapshot["merged"])})
     return 0
