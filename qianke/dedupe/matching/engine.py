@@ -29,6 +29,9 @@ MAX_CLUSTER = 200
 # From this many records, preparing and scoring run in forked worker processes (at most PARALLEL_MAX).
 PARALLEL_FROM = 100_000
 PARALLEL_MAX = 4
+# Candidate pairs are scored in workers from this many, in chunks of SCORE_CHUNK.
+PARALLEL_PAIRS = 50_000
+SCORE_CHUNK = 100_000
 
 
 @contextmanager
@@ -255,9 +258,9 @@ def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequenc
     _SHARED = (prepared, freq)
     try:
         count = _workers(len(prepared), workers)
-        if count == 1 or len(pairs) < 50_000:
+        if count == 1 or len(pairs) < PARALLEL_PAIRS:
             return _score_chunk(pairs)
-        size = 100_000
+        size = SCORE_CHUNK
         chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
         matches: list[Match] = []
         with _pool(count) as pool:

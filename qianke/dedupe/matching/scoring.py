@@ -41,7 +41,7 @@ HARD_NEGATIVE = -60.0
 CONFLICT = -10.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """How one role compared: the two values, their similarity (0–1) and the weight it added."""
 
@@ -52,14 +52,21 @@ class Evidence:
     weight: float
     note: str
 
+    def __reduce__(self):
+        # Rebuilt through the constructor: workers hand back hundreds of thousands of these.
+        return Evidence, (self.role, self.left, self.right, self.similarity, self.weight, self.note)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Match:
     left: str
     right: str
     score: float  # probability of being the same customer, 0–1
     decision: str  # "same" | "review" | "different"
     evidence: tuple[Evidence, ...]
+
+    def __reduce__(self):
+        return Match, (self.left, self.right, self.score, self.decision, self.evidence)
 
 
 class Frequencies:

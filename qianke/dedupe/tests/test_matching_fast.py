@@ -1,0 +1,166 @@
+"""The engine's fast paths give exactly what the general code gives.
+
+records.py keeps its own quick versions of normalize's phone, e-mail, address and company-name
+functions; scoring.py weighs company pairs without evidence before building it; engine.py prepares
+in forked workers. Each is held here against the reference on varied and awkward input.
+"""
+
+import pickle
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from qianke.core import normalize
+from qianke.dedupe.matching import Record, engine, records, scoring
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+from zh_companies import generate  # noqa: E402
+
+ROLES = ("name", "phone", "mobile", "email", "address", "postcode", "contact", "credit_code")
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return generate(1500, seed=11)
+
+
+def company_records(rows):
+    return [Record(r["id"], "organization", {k: (r[k],) for k in ROLES}) for r in rows]
+
+
+AWKWARD_TEXT = [
+    "", " ", "北京", "北京市", "北京市海淀区中关村大街1号", "广东省深圳市南山区科技园", "深圳南山区", "吉林省吉林市船营区",
+    "内蒙古自治区呼和浩特市", "新疆维吾尔自治区乌鲁木齐市天山区", "广西壮族自治区南宁市青秀区民族大道",
+    "湖北省恩施土家族苗族自治州恩施市", "上海 浦东新区 张江路", "ＳＨＡＮＧＨＡＩ上海市徐汇区", "臺灣省台北市",
+    "廣東省廣州市天河區", "天津市河西区", "津市河西区", "泽州教育", "重庆市渝中区解放碑", "河北省石家庄市长安区",
+    "（北京）", "[上海]", "北京市北京市", "海淀区", "朝阳区建国路", "café 北京", "北京\u0301市", "北京😀海淀区",
+    "ﾍﾟｷﾝ北京", "北京市\n海淀区", "\u3000北京市\u3000朝阳区", "Beijing Haidian", "100080", "浙江省杭州市西湖区文三路",
+]
+
+AWKWARD_NAMES = [
+    "北京华为技术有限公司", "华为技术（北京）有限公司", "华为技术(北京)有限公司", "華為技術有限公司", "华为技术",
+    "华为技术有限公司上海分公司", "北京华为技术有限公司上海分公司", "华为上海分公司", "华为技术有限公司北京办事处",
+    "中国工商银行北京分行", "招商银行深圳南山支行", "杭州娃哈哈集团有限公司", "上海联影医疗科技股份有限公司",
+    "广东省深圳市华为电器有限公司", "深圳市 华伟电器 有限公司", "ＡＢＣ科技有限公司", "abc Technology Co., Ltd.",
+    "【北京】星辰科技", "星辰科技（集团）有限公司", "公司", "有限公司", "北京", "北京市公司", "éclair咖啡有限公司",
+    "星辰😀科技", "星辰科技有限公司\t", "集团有限公司", "北京北京科技", "内蒙古伊利实业集团股份有限公司",
+]
+
+AWKWARD_PHONES = [
+    "010-6234 5678", "+86 10 62345678", "0086-10-62345678", "(010)62345678", "（010）6234-5678", "01062345678",
+    "010-62345678转801", "010-62345678 ext 12", "010-62345678#3", "13812345678", "138-1234-5678", "138 1234 5678",
+    "+86 13812345678", "+86-13812345678", "+8613812345678", "008613812345678", "８６１３８１２３４５６７８",
+    "１３８１２３４５６７８", "４００-８００-８８８８", "4008008888", "95588", "12345", "0755-2878 0808", "+852 2345 6789",
+    "+86 755 28780808", "+86 1062345678", "+86 12", "0086", "+", "--", "1234567", "86 10 62345678", "0571－87654321",
+    "021.5555.1234", "021/5555/1234", "tel 021-55551234", "13812345678\n", "１３８‐１２３４‐５６７８", "+861",
+]
+
+
+def test_phone_key_matches_normalize(rows):
+    values = AWKWARD_PHONES + [r[k] for r in rows for k in ("phone", "mobile") if r[k]]
+    for value in values:
+        assert records.phone_key(value) == normalize.phone_key(value), value
+
+
+def test_email_key_matches_normalize(rows):
+    values = ["INFO@Example.COM ", " a@b.cn;", "ＩＮＦＯ＠ｅｘａｍｐｌｅ．ｃｏｍ", "sales @ x.com", "a@b.com.", "x"]
+    for value in values + [r["email"] for r in rows if r["email"]]:
+        assert records.email_key(value) == normalize.email_key(value), value
+
+
+def _reference_address(text):
+    parsed = normalize.parse_address(text)
+    return parsed.province, parsed.city, parsed.district, parsed.rest, parsed.code, parsed.locality
+
+
+def test_parse_address_matches_normalize_on_every_division_name():
+    by_code, by_name = normalize._divisions()
+    names = sorted(by_name)
+    rng = random.Random(5)
+    texts = list(names)
+    texts += [a + b for a, b in zip(rng.sample(names, 2000), rng.sample(names, 2000), strict=True)]
+    texts += [a + b + c + "路8号" for a, b, c in zip(rng.sample(names, 1500), rng.sample(names, 1500),
+                                                  rng.sample(names, 1500), strict=True)]
+    for division in by_code.values():
+        parent = by_code.get(division.parent)
+        if parent is not None:
+            grand = by_code.get(parent.parent)
+            texts.append((grand.name if grand else "") + parent.name + division.name + "建设路12号")
+    for text in texts + AWKWARD_TEXT:
+        assert records.parse_address(text) == _reference_address(text), text
+
+
+def test_parse_address_matches_normalize_on_generated_addresses(rows):
+    for text in [r["address"] for r in rows if r["address"]]:
+        assert records.parse_address(text) == _reference_address(text), text
+
+
+def test_company_name_parts_match_normalize(rows):
+    for name in AWKWARD_NAMES + [r["name"] for r in rows]:
+        reference = normalize.parse_company_name(name)
+        assert records.parse_company_name(name) == (reference.core, reference.regions, reference.branch), name
+
+
+def test_compact_text_matches_canonical_text():
+    for value in ["张 伟", "張偉", "ＺＨＡＮＧ Wei", "O'Brien", "李-娜", "é", "王😀", "  ", "ｱｲｳ", 12345]:
+        expected = records._NOT_WORD.sub("", normalize.canonical_text(value))
+        assert records._compact(value) == expected, value
+
+
+def test_pinyin_reads_each_character_alone():
+    from pypinyin import lazy_pinyin
+
+    text = "华为技术abc重庆1"
+    assert records.pinyin_of(text) == "".join(lazy_pinyin(c)[0] if "\u3400" <= c <= "\u9fff" else c for c in text)
+
+
+def test_prepared_record_survives_pickling_and_flat_form(rows):
+    for record in company_records(rows[:300]):
+        prepared = records.prepare(record)
+        assert pickle.loads(pickle.dumps(prepared)) == prepared
+        assert records._rebuild(*records.flat(prepared)) == prepared
+
+
+def test_quick_company_score_agrees_with_score_pair_on_every_candidate_pair(rows):
+    prepared = [records.prepare(r) for r in company_records(rows)]
+    freq = scoring.Frequencies(prepared)
+    n = len(prepared)
+    pairs = engine.candidate_pairs(prepared).tolist()
+    assert len(pairs) > 1000
+    for code in pairs:
+        a, b = prepared[code // n], prepared[code % n]
+        full = scoring.score_pair(a, b, freq)
+        quick = scoring.organization_score(a, b, freq)
+        assert round(quick, 4) == full.score, (a, b)
+        assert scoring._decide(quick) == full.decision
+
+
+def test_bulk_frequencies_count_like_one_by_one(rows):
+    prepared = [records.prepare(r) for r in company_records(rows)]
+    bulk = scoring.Frequencies(prepared)
+    single = scoring.Frequencies()
+    for p in prepared:
+        single.add(p)
+    assert bulk.total == single.total
+    assert {k: v for k, v in bulk.counts.items() if v} == {k: v for k, v in single.counts.items() if v}
+
+
+def test_preparing_in_workers_gives_the_same_records_and_pairs(rows):
+    recs = company_records(rows)
+    serial = engine.prepare_all(recs, workers=1)
+    parallel = engine.prepare_all(recs, workers=2)
+    assert list(parallel) == serial
+    assert parallel.key_hashes is not None
+    assert engine.candidate_pairs(parallel).tolist() == engine.candidate_pairs(serial).tolist()
+
+
+def test_scan_in_workers_finds_the_same_matches_as_one_process(rows, monkeypatch):
+    monkeypatch.setattr(engine, "PARALLEL_PAIRS", 100)
+    monkeypatch.setattr(engine, "SCORE_CHUNK", 1000)
+    recs = company_records(rows)
+    one = engine.find_matches(recs, workers=1)
+    two = engine.find_matches(recs, workers=2)
+    assert [(m.left, m.right, m.score, m.decision, m.evidence) for m in one] == \
+        [(m.left, m.right, m.score, m.decision, m.evidence) for m in two]
