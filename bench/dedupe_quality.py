@@ -1,6 +1,6 @@
 """Duplicate-detection quality (and scan speed) of Qianke beside Splink and dedupe, on the same files.
 
-    python bench/dedupe_quality.py [--data ../shared/data] [--only qianke] [--speed 1000000]
+    python bench/dedupe_quality.py [--data ../shared/data] [--only qianke] [--speed 1000000 [--repeat 3]]
 
 Data sets with ground truth: FEBRL 4 (dataset4a + dataset4b deduplicated together), FEBRL 3, and a
 Chinese company list made by bench/zh_companies.py (fixed seed; branches, namesakes in other cities
@@ -21,6 +21,7 @@ import os
 import random
 import re
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -229,28 +230,59 @@ def _id_of(record: dict, data: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def speed(count: int) -> None:
+def speed(count: int, repeat: int = 1) -> None:
+    """Time the scan of `count` generated company rows `repeat` times; one table row per run, then medians.
+
+    Phases are read off the engine's progress reports: prepare (normalise, hash blocking keys), block
+    (value frequencies, candidate pairs), compare (score the pairs), cluster (the rest).
+    """
     entities = int(count / 1.85)
     t0 = time.perf_counter()
     rows = generate(entities, seed=99)[:count]
     records = [Record(r["id"], "organization", {k: (r[k],) for k in COMPANY_FIELDS}) for r in rows]
     del rows
-    t1 = time.perf_counter()
-    print(f"generated {len(records):,} records in {t1 - t0:.0f} s", file=sys.stderr)
+    print(f"generated {len(records):,} records in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    print("| run | records | wall | CPU (all processes) | prepare | block | compare | cluster | peak RSS parent "
+          "| peak RSS worker | records in clusters | load before → after |\n|---|---|---|---|---|---|---|---|---|---|---|---|",
+          flush=True)
+    walls, cpus = [], []
+    for run in range(1, repeat + 1):
+        marks: dict[str, float] = {}
+        started = time.perf_counter()
 
-    def progress(stage: str, done: int, total: int) -> None:
-        print(f"  {stage} {done:,}/{total:,} at {time.perf_counter() - t1:.0f} s", file=sys.stderr)
+        def progress(stage: str, done: int, total: int, marks: dict = marks, started: float = started) -> None:
+            now = time.perf_counter()
+            if stage == "prepare" and done == total:
+                marks["prepared"] = now
+            elif stage == "compare" and done == 0:
+                marks["blocked"] = now
+            elif stage == "compare" and done == total:
+                marks["compared"] = now
+            if stage == "compare" and done == total or stage == "prepare" and done == total:
+                print(f"  {stage} {done:,}/{total:,} at {now - started:.1f} s", file=sys.stderr, flush=True)
 
-    cpu_before = _cpu_seconds()
-    groups = cluster(records, progress=progress)
-    t2 = time.perf_counter()
-    cpu = _cpu_seconds() - cpu_before
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    dupes = sum(len(g) for g in groups if len(g) > 1)
-    print(f"| dedupe scan | {len(records):,} records | {t2 - t1:.1f} s wall | {cpu:.1f} s CPU "
-          f"| {len(records) / (t2 - t1):,.0f} records/s | peak RSS {peak:,.0f} MiB "
-          f"| {dupes:,} records in {sum(1 for g in groups if len(g) > 1):,} clusters | load {os.getloadavg()[0]:.1f} |")
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds()
+        groups = cluster(records, progress=progress)
+        ended = time.perf_counter()
+        cpu = _cpu_seconds() - cpu_before
+        wall = ended - started
+        walls.append(wall)
+        cpus.append(cpu)
+        prepared = marks.get("prepared", started)
+        blocked = marks.get("blocked", prepared)
+        compared = marks.get("compared", blocked)
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        dupes = sum(len(g) for g in groups if len(g) > 1)
+        print(f"| {run} | {len(records):,} | {wall:.1f} s | {cpu:.1f} s | {prepared - started:.1f} s "
+              f"| {blocked - prepared:.1f} s | {compared - blocked:.1f} s | {ended - compared:.1f} s | {own:,.0f} MiB "
+              f"| {worker:,.0f} MiB | {dupes:,} in {sum(1 for g in groups if len(g) > 1):,} clusters "
+              f"| {load_before:.1f} → {os.getloadavg()[0]:.1f} |", flush=True)
+        del groups
+    if repeat > 1:
+        print(f"\nmedian of {repeat}: {statistics.median(walls):.1f} s wall, {statistics.median(cpus):.1f} s CPU",
+              flush=True)
 
 
 def _cpu_seconds() -> float:
@@ -297,6 +329,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=("qianke", "splink", "dedupe"))
     parser.add_argument("--sets", default="febrl4,febrl3,zh")
     parser.add_argument("--speed", type=int, default=0, help="also time the scan of N generated records")
+    parser.add_argument("--repeat", type=int, default=1, help="time the scan this many times (medians)")
     parser.add_argument("--memory-gb", type=float, default=4.0, help="memory cap for Splink and dedupe")
     parser.add_argument("--timeout", type=float, default=1200.0, help="time limit for Splink and dedupe, s")
     args = parser.parse_args()
@@ -327,7 +360,7 @@ def main() -> None:
             p, r, f1 = pairwise(clusters, ds.truth)
             print(f"| {ds.name} | {name} | {p:.4f} | {r:.4f} | **{f1:.4f}** | {elapsed:.1f} s |", flush=True)
     if args.speed:
-        speed(args.speed)
+        speed(args.speed, args.repeat)
     print(f"\n{os.cpu_count()} CPUs; Python {sys.version.split()[0]}", flush=True)
 
 

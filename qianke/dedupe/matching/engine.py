@@ -228,7 +228,10 @@ def prepare_all(records: Iterable[Record], *, workers: int | None = None,
     records = list(records)
     count = _workers(len(records), workers)
     if count == 1:
-        return [prepare(r) for r in records]
+        prepared_one = [prepare(r) for r in records]
+        if progress:
+            progress("prepare", len(records), len(records))
+        return prepared_one
     size = 20_000
     # Tables, caches and pinyin dictionaries loaded once here, not once in each worker.
     for record in records[:200]:
@@ -259,7 +262,10 @@ def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequenc
     try:
         count = _workers(len(prepared), workers)
         if count == 1 or len(pairs) < PARALLEL_PAIRS:
-            return _score_chunk(pairs)
+            matches_one = _score_chunk(pairs)
+            if progress:
+                progress("compare", len(pairs), len(pairs))
+            return matches_one
         size = SCORE_CHUNK
         chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
         matches: list[Match] = []
