@@ -41,6 +41,10 @@ class PreparedRow:
     tags: list[str] = field(default_factory=list)
     contact: dict[str, Any] | None = None
     activity: dict[str, Any] | None = None
+    # Computed beside the validation (in a worker process for large files): the search entry's
+    # columns without the customer id, and the name variants the duplicate check looks up.
+    search: dict[str, Any] | None = None
+    variants: frozenset[str] | None = None
 
 
 class RowError(Exception):

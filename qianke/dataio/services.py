@@ -20,7 +20,6 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from qianke.accounts.models import Role, User
 from qianke.activities.models import Activity
+from qianke.core import normalize
 from qianke.core.audit import audit_record, current_audit_source
 from qianke.core.codes import allocate_codes
 from qianke.core.demo import BulkTable
@@ -41,7 +41,6 @@ from qianke.customers.models import Contact, Customer, CustomerSearch, StatusCha
 from qianke.customers.services import (
     CODE_PREFIX,
     assignable_owners,
-    customer_search_document,
     customer_search_sync,
 )
 from qianke.dataio import reader
@@ -50,7 +49,16 @@ from qianke.dataio.mapping import detect_mapping, resolve_mapping
 from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
 from qianke.dataio.rows import PreparedRow, RowError, RowPreparer
 from qianke.dataio.selectors import sees_every_import
-from qianke.dedupe.incoming import Hit, IncomingCheck, IncomingRow, agreeing_roles, groups_create, visible_ids
+from qianke.dedupe.incoming import (
+    Hit,
+    IncomingCheck,
+    IncomingRow,
+    agreeing_roles,
+    groups_create,
+    name_variants,
+    numbers_of,
+    visible_ids,
+)
 
 BATCH_SIZE = 2_000
 # From this many rows the full-text index is rebuilt once after the load (see module docstring).
@@ -341,14 +349,35 @@ def _utc(value):
     return value
 
 
-def _search_row(customer: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
-    doc = customer_search_document(
-        SimpleNamespace(**{k: customer.get(k, "") for k in ("name", "short_name", "phone", "mobile", "fax",
-                                                             "email", "code")}),
-        [SimpleNamespace(**{k: c.get(k, "") for k in ("name", "phone", "mobile", "email")}) for c in contacts],
-    )
-    return {"customer_id": customer["id"], "names": doc.names, "pinyin": doc.pinyin, "digits": doc.digits,
-            "other": doc.other}
+def _search_row(customer: dict[str, Any], contacts: list[dict[str, Any]],
+                parts: dict[str, str] | None = None) -> dict[str, Any]:
+    """The customer's search entry, token for token as customers.services.customer_search_document
+    makes it. All but the code's tokens (`parts`, see _search_parts) may come computed already, by a
+    worker process before the code was allocated."""
+    parts = parts or _search_parts(customer, contacts)
+    code = normalize.search_document(names=[], phones=[], others=[customer.get("code", "")])
+    return {"customer_id": customer["id"], "names": parts["names"], "pinyin": parts["pinyin"],
+            "digits": _joined(parts["phone_digits"], parts["email_digits"], code.digits, parts["contact_digits"]),
+            "other": _joined(parts["email_other"], code.other, parts["contact_other"])}
+
+
+def _joined(*texts: str) -> str:
+    return " ".join(t for t in texts if t)
+
+
+def _search_parts(customer: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, str]:
+    """The search entry's tokens that do not depend on the customer's code, in their order: names
+    (customer, short name, contacts), phones, then the others (e-mail, [code], contacts' e-mails)."""
+    doc = normalize.search_document
+    names = doc(names=[customer.get("name", ""), customer.get("short_name", ""),
+                       *(c.get("name", "") for c in contacts)],
+                phones=[customer.get("phone", ""), customer.get("mobile", ""), customer.get("fax", ""),
+                        *(v for c in contacts for v in (c.get("phone", ""), c.get("mobile", "")))], others=[])
+    email = doc(names=[], phones=[], others=[customer.get("email", "")])
+    contact = doc(names=[], phones=[], others=[c.get("email", "") for c in contacts])
+    return {"names": names.names, "pinyin": names.pinyin, "phone_digits": names.digits,
+            "email_other": email.other, "email_digits": email.digits, "contact_other": contact.other,
+            "contact_digits": contact.digits}
 
 
 def _set_tags(pairs: list[tuple[int, list[str]]]) -> None:
@@ -359,6 +388,94 @@ def _set_tags(pairs: list[tuple[int, list[str]]]) -> None:
     ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
     through = Customer.tags.through
     through.objects.bulk_create([through(customer_id=cid, tag_id=ids[n]) for cid, tags in pairs for n in tags])
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation, in forked worker processes for large files
+# ---------------------------------------------------------------------------------------------
+
+# From this many rows to go, rows are validated (and their search names and name variants computed)
+# in forked worker processes while this one looks up, checks for duplicates and writes.
+PARALLEL_FROM = 20_000
+# Batches handed out ahead of the one being written.
+AHEAD = 3
+
+
+def _validate_rows(preparer: RowPreparer, rows: list[tuple[int, list[str]]],
+                   extras: bool = False) -> tuple[list[PreparedRow], list[dict[str, Any]]]:
+    """Rows through the preparer: the valid ones and the rejected ones with their errors per column.
+    `extras`: also compute the search entry's name columns and the name variants (worker processes)."""
+    prepared: list[PreparedRow] = []
+    rejected: list[dict[str, Any]] = []
+    for number, cells in rows:
+        try:
+            row = preparer.prepare(number, cells)
+        except RowError as exc:
+            rejected.append({"row_number": number, "values": cells, "errors": exc.errors})
+            continue
+        if extras and row.customer is not None:
+            row.search = _search_parts(row.customer, [row.contact] if row.contact else [])
+            row.variants = name_variants(row.customer)
+        prepared.append(row)
+    return prepared, rejected
+
+
+# The preparer of the running import, inherited by the forked workers (never pickled).
+_WORKER_PREPARER: RowPreparer | None = None
+
+
+def _validate_in_worker(rows: list[tuple[int, list[str]]]) -> tuple[list[PreparedRow], list[dict[str, Any]]]:
+    return _validate_rows(_WORKER_PREPARER, rows, extras=True)  # type: ignore[arg-type]
+
+
+def _detach_database() -> None:
+    """In a forked worker: forget the parent's database connection without closing it (closing
+    would end the parent's session on the shared socket); a query here would open its own."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        _INHERITED.append(conn.connection)
+        conn.connection = None
+
+
+_INHERITED: list = []
+
+
+def _workers_for(rows_to_go: int, preparer: RowPreparer) -> int:
+    if rows_to_go < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return 0
+    # An owner column is looked up in the database per distinct name: kept in this process.
+    if "owner" in preparer.columns:
+        return 0
+    return min(2, os.cpu_count() or 1)
+
+
+def _validated_batches(stack: contextlib.ExitStack, preparer: RowPreparer,
+                       batches: Iterator[list[tuple[int, list[str]]]], rows_to_go: int):
+    """(batch, validated or None): validated in forked workers, in order, AHEAD batches ahead."""
+    global _WORKER_PREPARER
+    workers = _workers_for(rows_to_go, preparer)
+    if not workers:
+        for batch in batches:
+            yield batch, None
+        return
+    import multiprocessing
+    from collections import deque
+
+    _WORKER_PREPARER = preparer
+    try:
+        pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers, initializer=_detach_database))
+        pending: deque = deque()
+        for batch in batches:
+            pending.append((batch, pool.apply_async(_validate_in_worker, (batch,))))
+            if len(pending) > AHEAD:
+                done, result = pending.popleft()
+                yield done, result.get()
+        while pending:
+            done, result = pending.popleft()
+            yield done, result.get()
+    finally:
+        _WORKER_PREPARER = None
 
 
 class _Run:
@@ -380,15 +497,12 @@ class _Run:
         self._visible: dict[int, bool] = {}
         self._own_rows: dict[int, int] = {}  # customers an earlier batch of this import created → row
 
-    def prepare(self, rows: list[tuple[int, list[str]]]) -> tuple[list[PreparedRow], list[dict[str, Any]]]:
-        """The rows checked and made ready to write, and the rejected ones with their errors per column."""
-        prepared: list[PreparedRow] = []
-        rejected: list[dict[str, Any]] = []
-        for number, cells in rows:
-            try:
-                prepared.append(self.preparer.prepare(number, cells))
-            except RowError as exc:
-                rejected.append({"row_number": number, "values": cells, "errors": exc.errors})
+    def prepare(self, rows: list[tuple[int, list[str]]],
+                validated: tuple[list[PreparedRow], list[dict[str, Any]]] | None = None,
+                ) -> tuple[list[PreparedRow], list[dict[str, Any]]]:
+        """The rows checked and made ready to write, and the rejected ones with their errors per column.
+        `validated`: what _validate_rows gave for these rows (in a worker process)."""
+        prepared, rejected = validated if validated is not None else _validate_rows(self.preparer, rows)
         self._resolve_codes(prepared, rejected)
         self.flags, skipped = self.find_duplicates([r for r in prepared if r.customer is not None])
         if skipped:
@@ -410,7 +524,9 @@ class _Run:
         self._batch_rows = {r.number: r for r in new}
         hits = self.duplicates.check([
             IncomingRow(key=r.number, values=r.customer, name_norm=r.customer.get("name_norm", ""),
-                        contacts=[r.contact] if r.contact else []) for r in new])
+                        contacts=[r.contact] if r.contact else [],
+                        numbers=numbers_of(r.customer, [r.contact] if r.contact else []),
+                        variants=r.variants) for r in new])
         skip = self.job.duplicates == Duplicates.SKIP
         flags: dict[int, list[Hit]] = {}
         skipped: dict[int, Hit] = {}
@@ -455,8 +571,9 @@ class _Run:
         found = Customer.objects.filter(pk=customer_id).values_list("code", "name").first()
         return f"{found[0]} {found[1]}" if found else ""
 
-    def batch(self, rows: list[tuple[int, list[str]]]) -> None:
-        prepared, rejected = self.prepare(rows)
+    def batch(self, rows: list[tuple[int, list[str]]],
+              validated: tuple[list[PreparedRow], list[dict[str, Any]]] | None = None) -> None:
+        prepared, rejected = self.prepare(rows, validated)
         atomic = self.job.mode == Mode.ATOMIC
         # Rows skipped as duplicates are the policy the user chose, not errors: an atomic import
         # still commits with them (they are in the rejected-rows file with their reason).
@@ -465,6 +582,12 @@ class _Run:
             self.stop_writing = True
         counts = {"customers": 0, "contacts": 0, "activities": 0}
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Each batch commits without waiting for its WAL flush: a crash of the server may lose
+                # the last batches, whole (records, ledger and checkpoint are one transaction), and
+                # the re-run continues after the checkpoint that survived.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             if not self.stop_writing:
                 counts = self._write(prepared)
             if atomic:
@@ -591,7 +714,7 @@ class _Run:
 
     def _write_search(self, new: list[PreparedRow]) -> int:
         return self._write_plain(self.tables.search, [
-            _search_row(r.customer, [r.contact] if r.contact else []) for r in new])
+            _search_row(r.customer, [r.contact] if r.contact else [], r.search) for r in new])
 
     def _write_plain(self, table: BulkTable, rows: list[dict[str, Any]]) -> int:
         """Rows whose primary key is given (the search table is keyed by customer)."""
@@ -696,8 +819,9 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                 stack.enter_context(transaction.atomic())
             if suspend:
                 stack.enter_context(search.bulk_index_suspended())
-            for batch in _batches(rows, batch_size):
-                run.batch(batch)
+            for batch, validated in _validated_batches(stack, preparer, _batches(rows, batch_size),
+                                                       total - done_before):
+                run.batch(batch, validated)
                 read = done_before + run.counts["read"]
                 _write_progress(job, read, total)
                 if progress:

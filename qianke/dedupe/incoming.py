@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from qianke.accounts.models import User
@@ -45,6 +46,10 @@ class IncomingRow:
     values: dict[str, Any]
     name_norm: str = ""
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    # Canonical numbers when the caller has them already (an import's cleaned mobile_norm and
+    # phone_norm): (mobiles, all numbers); else they are computed from the raw values.
+    numbers: tuple[set[str], set[str]] | None = None
+    variants: frozenset[str] | None = None  # name variants, when the caller has them already
 
     @property
     def kind(self) -> str:
@@ -93,9 +98,33 @@ def _variants(name: str, name_norm: str, kind: str) -> frozenset[str]:
 def row_keys(row: IncomingRow) -> tuple[frozenset[str], set[str], set[str]]:
     """(name variants, mobile numbers, all numbers) of a row: the keys looked up in the indexes."""
     values = row.values
-    mobiles = _phone_keys([values.get("mobile"), *(c.get("mobile") for c in row.contacts)])
-    phones = _phone_keys([values.get("phone"), *(c.get("phone") for c in row.contacts)]) | mobiles
-    return _variants(values.get("name") or "", row.name_norm, row.kind), mobiles, phones
+    if row.numbers is not None:
+        mobiles, phones = row.numbers
+    else:
+        mobiles = _phone_keys([values.get("mobile"), *(c.get("mobile") for c in row.contacts)])
+        phones = _phone_keys([values.get("phone"), *(c.get("phone") for c in row.contacts)]) | mobiles
+    variants = row.variants
+    if variants is None:
+        variants = _variants(values.get("name") or "", row.name_norm, row.kind)
+    return variants, mobiles, phones
+
+
+def name_variants(values: dict[str, Any]) -> frozenset[str]:
+    """The canonical name variants of cleaned customer values (name, name_norm, kind)."""
+    return _variants(values.get("name") or "", values.get("name_norm") or "", values.get("kind") or "organization")
+
+
+def numbers_of(values: dict[str, Any], contacts: Iterable[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """(mobiles, all numbers) from cleaned values that hold mobile_norm and phone_norm."""
+    mobiles = {
+        v
+        for v in [values.get("mobile_norm"), *(c.get("mobile_norm") for c in contacts)]
+        if v and len(v) >= PHONE_MIN_DIGITS
+    }
+    phones = {
+        v.split("-")[0] for v in [values.get("phone_norm"), *(c.get("phone_norm") for c in contacts)] if v
+    }
+    return mobiles, {p for p in phones if len(p) >= PHONE_MIN_DIGITS} | mobiles
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -129,33 +158,56 @@ class IncomingCheck:
 
     # -- existing customers ----------------------------------------------------------------------
 
-    def _existing(self, names: set[str], mobiles: set[str], phones: set[str]) -> dict[int, dict[str, Any]]:
+    @staticmethod
+    def _existing_keys(names: set[str], mobiles: set[str], phones: set[str]) -> list[tuple]:
+        """(id, kind, name_norm, mobile_norm, phone_norm) of the active customers holding any key."""
+        if not (names or mobiles or phones):
+            return []
+        if connection.vendor == "postgresql":
+            # One statement (a bitmap OR of the three indexes) with each key list as one text split
+            # on the server: IN lists or arrays of thousands of values cost more to quote on the client
+            # (Django binds parameters client-side) than the lookup costs on the server.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, kind, name_norm, mobile_norm, phone_norm FROM {Customer._meta.db_table} "
+                    "WHERE archived_at IS NULL AND (name_norm = ANY(string_to_array(%s, chr(31))) "
+                    "OR mobile_norm = ANY(string_to_array(%s, chr(31))) "
+                    "OR phone_norm = ANY(string_to_array(%s, chr(31))))",
+                    ["\x1f".join(sorted(k.replace("\x1f", "") for k in keys)) for keys in (names, mobiles, phones)],
+                )
+                return cursor.fetchall()
         base: QuerySet = Customer.objects.filter(archived_at__isnull=True).order_by()
-        found: dict[int, dict[str, Any]] = {}
+        found: dict[int, tuple] = {}
         for column, keys in (("name_norm", names), ("mobile_norm", mobiles), ("phone_norm", phones)):
             for chunk in _chunks(sorted(keys)):
-                for values in base.filter(**{f"{column}__in": chunk}).values(*CUSTOMER_COLUMNS):
-                    found[values["id"]] = values
-        return found
+                for values in base.filter(**{f"{column}__in": chunk}).values_list(
+                    "id", "kind", "name_norm", "mobile_norm", "phone_norm"
+                ):
+                    found[values[0]] = values
+        return list(found.values())
 
     @staticmethod
-    def _existing_prepared(found: dict[int, dict[str, Any]], ids: set[int]) -> dict[int, Prepared]:
+    def _existing_prepared(ids: set[int]) -> dict[int, Prepared]:
+        """Engine records of these customers (the candidates only), with their contacts."""
+        values: dict[int, dict[str, Any]] = {}
         contacts: dict[int, list[SimpleNamespace]] = {}
         for chunk in _chunks(sorted(ids)):
-            for values in (
+            for row in Customer.objects.filter(pk__in=chunk).order_by().values("id", *RECORD_FIELDS):
+                values[row["id"]] = row
+            for contact in (
                 Contact.objects.filter(customer_id__in=chunk, archived_at__isnull=True)
                 .order_by()
                 .values(*CONTACT_COLUMNS)
             ):
-                contacts.setdefault(values["customer_id"], []).append(SimpleNamespace(**values))
+                contacts.setdefault(contact["customer_id"], []).append(SimpleNamespace(**contact))
         return {
             cid: prepare(
                 customer_record(
-                    SimpleNamespace(pk=cid, **{f: found[cid][f] for f in RECORD_FIELDS}),
+                    SimpleNamespace(pk=cid, **{f: row[f] for f in RECORD_FIELDS}),
                     contacts.get(cid, []),
                 )
             )
-            for cid in ids
+            for cid, row in values.items()
         }
 
     # -- the batch -------------------------------------------------------------------------------
@@ -170,14 +222,13 @@ class IncomingCheck:
             all_names |= names
             all_mobiles |= mobiles
             all_phones |= phones
-        found = self._existing(all_names, all_mobiles, all_phones) if keyed else {}
+        kinds: dict[int, str] = {}
         index: dict[str, list[int]] = {}
-        for cid, values in found.items():
-            for key in {
-                "n" + values["name_norm"],
-                "t" + values["mobile_norm"],
-                "t" + values["phone_norm"].split("-")[0],
-            }:
+        for cid, kind, name_norm, mobile_norm, phone_norm in self._existing_keys(
+            all_names, all_mobiles, all_phones
+        ):
+            kinds[cid] = kind
+            for key in {"n" + name_norm, "t" + mobile_norm, "t" + phone_norm.split("-")[0]}:
                 if len(key) > 1:
                     index.setdefault(key, []).append(cid)
         # The same cap per key as the create/edit check: a switchboard number shared by hundreds of
@@ -192,7 +243,7 @@ class IncomingCheck:
             self._rows.clear()
         for row, names, _mobiles, phones in keyed:
             keys = {"n" + n for n in names} | {"t" + p for p in phones}
-            customers = {cid for key in keys for cid in index.get(key, ()) if found[cid]["kind"] == row.kind}
+            customers = {cid for key in keys for cid in index.get(key, ()) if kinds[cid] == row.kind}
             earlier = {
                 other
                 for key in keys
@@ -208,12 +259,12 @@ class IncomingCheck:
                     bucket.append(row.key)
         if not wanted:
             return {}
-        existing = self._existing_prepared(found, {cid for c, _e in wanted.values() for cid in c})
+        existing = self._existing_prepared({cid for c, _e in wanted.values() for cid in c})
         hits: dict[int, list[Hit]] = {}
         for number, (customers, earlier) in wanted.items():
             mine = self._prepare(number)
             row_hits = []
-            for cid in customers:
+            for cid in customers & existing.keys():
                 match = scoring.score_pair(mine, existing[cid])
                 if match.decision != "different":
                     row_hits.append(Hit(row=number, match=match, customer_id=cid))

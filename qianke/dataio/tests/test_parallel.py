@@ -1,0 +1,94 @@
+"""Large imports validate rows in forked worker processes: the same result as in one process."""
+
+import pytest
+
+from qianke.customers.models import Contact, Customer, CustomerSearch
+from qianke.customers.services import customer_search_sync
+from qianke.dataio import services
+from qianke.dataio.models import ImportRejection
+from qianke.dataio.services import import_create, import_run
+
+HEADER = ["客户名称", "简称", "手机", "电话", "邮箱", "城市", "联系人", "联系人手机", "联系人邮箱"]
+
+
+def _rows(prefix, area="010", mobile="138"):
+    rows = [HEADER]
+    for n in range(40):
+        rows.append(
+            [
+                f"{prefix}华信{n}号科技有限公司",
+                f"华信{n}",
+                f"{mobile}{n:08d}",
+                f"{area}-6234{n:04d}",
+                f"info{n}@huaxin{mobile}{n}.cn",
+                prefix,
+                f"张伟{mobile}{n}",
+                f"1{int(mobile[1:]) + 1}{n:08d}",
+                f"zw{mobile}{n}@163.com",
+            ]
+        )
+    rows.append(["", "", "12", "", "bad", "", "", "", ""])  # rejected
+    rows.append(
+        [f"{prefix}华信1号科技有限公司", "", f"{mobile} 0000 0001", "", "", prefix, "", "", ""]
+    )  # duplicate
+    return rows
+
+
+def _outcome(job):
+    customers = list(
+        Customer.objects.filter(pk__in=job.imported_rows.values("customer_id"))
+        .order_by("name")
+        .values("name", "name_norm", "mobile_norm", "phone_norm", "email", "city")
+    )
+    search = list(
+        CustomerSearch.objects.filter(customer__in=job.imported_rows.values("customer_id"))
+        .order_by("customer__name")
+        .values("names", "pinyin", "digits", "other")
+    )
+    rejected = list(ImportRejection.objects.filter(job=job).values_list("row_number", "errors"))
+    return customers, search, rejected, (job.created_customers, job.created_contacts, job.flagged_rows)
+
+
+@pytest.mark.django_db
+def test_search_rows_of_an_import_are_those_the_customer_services_write(org, write_csv):
+    path = write_csv(_rows("北京"))
+    job = import_create(actor=org.info, path=path, file_name=path.name)
+    job = import_run(job_id=job.pk)
+    ids = list(job.imported_rows.values_list("customer_id", flat=True))
+    imported = {r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()}
+    assert Contact.objects.filter(customer_id__in=ids).count() == 40
+    customer_search_sync(customer_ids=ids)
+    rebuilt = {r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()}
+    assert imported == rebuilt and len(imported) == 41
+
+
+@pytest.mark.django_db
+def test_rows_validated_in_worker_processes_give_the_same_import(org, write_csv, monkeypatch):
+    serial = import_run(
+        job_id=import_create(
+            actor=org.info, path=write_csv(_rows("北京"), name="a.csv"), file_name="a.csv"
+        ).pk,
+        batch_size=7,
+    )
+    monkeypatch.setattr(services, "PARALLEL_FROM", 1)
+    workers = []
+    real = services._workers_for
+    monkeypatch.setattr(services, "_workers_for", lambda *args: workers.append(real(*args)) or workers[-1])
+    parallel = import_run(
+        job_id=import_create(
+            actor=org.info, path=write_csv(_rows("上海", "021", "186"), name="b.csv"), file_name="b.csv"
+        ).pk,
+        batch_size=7,
+    )
+    assert workers == [2]
+    a, b = _outcome(serial), _outcome(parallel)
+    assert a[3] == b[3] == (41, 40, 1)
+    assert a[2] == b[2]  # the same rows rejected with the same messages
+    assert len(a[0]) == len(b[0]) and all(c["mobile_norm"].startswith("186") for c in b[0])
+    assert [c["phone_norm"] for c in b[0]].count("") == 1 and all(c["name_norm"] for c in b[0])
+    ids = list(parallel.imported_rows.values_list("customer_id", flat=True))
+    imported = {r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()}
+    customer_search_sync(customer_ids=ids)
+    assert imported == {
+        r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()
+    }
