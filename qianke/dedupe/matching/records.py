@@ -146,6 +146,7 @@ def _text(value: str) -> str:
 
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_NOT_DIGIT = re.compile(r"\D")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 
 
@@ -242,18 +243,29 @@ _SERVICE = normalize._SERVICE
 
 def phone_key(value: str) -> str:
     """normalize.phone_key(value), without its regular expressions for the usual ways of writing a number."""
+    key = _phone_key(value)
+    if key is None and "转" in value:
+        # 010-62345678转801: the number before the extension (normalize drops the extension too).
+        raw = value.strip()
+        if raw.replace("转", "").isascii() and (match := normalize._EXTENSION.search(raw)):
+            key = _phone_key(raw[: match.start()])
+    return key if key is not None else normalize.phone_key(value)
+
+
+def _phone_key(value: str) -> str | None:
+    """The key of a plainly written valid number; None where normalize must decide."""
     compact = value.translate(_PHONE_TABLE)
     if not compact or _UNSAFE in compact or "+" in compact[1:] or compact.startswith("0086"):
-        return normalize.phone_key(value)
+        return None
     if compact[0] == "+":
         if not compact.startswith("+86") or len(compact) - 3 < 10:
-            return normalize.phone_key(value)
+            return None
         compact = compact[3:]
         if not compact.startswith("0") and not _MOBILE.match(compact):
             compact = "0" + compact
     if _MOBILE.match(compact) or _LANDLINE.match(compact) or _SERVICE.match(compact):
         return compact
-    return normalize.phone_key(value)
+    return None
 
 
 def email_key(value: str) -> str:
@@ -472,7 +484,10 @@ def _channels(record: Record, phones: set[str], mobiles: set[str], landlines: se
             if domain not in FREE_MAIL_DOMAINS:
                 domains.add(domain)
     for value in _values(record, "postcode"):
-        code = re.sub(r"\D", "", normalize.to_halfwidth(str(value)))
+        if type(value) is str and value.isascii():
+            code = value if value.isdigit() else _NOT_DIGIT.sub("", value)  # NFKC leaves ASCII as it is
+        else:
+            code = _NOT_DIGIT.sub("", normalize.to_halfwidth(str(value)))
         if code:
             postcodes.add(code)
 

@@ -80,20 +80,30 @@ class Frequencies:
             self._count(prepared)
 
     def _count(self, prepared: list[Prepared]) -> None:
-        """Counts of many records at once, role by role (Counter.update runs in C)."""
+        """Counts of many records at once, role by role (Counter.update runs in C); as add() one by one."""
         self.total += len(prepared)
+        chain = itertools.chain.from_iterable
         organizations = [p for p in prepared if p.kind != INDIVIDUAL]
-        if len(organizations) == len(prepared):
-            chain = itertools.chain.from_iterable
-            for role, attribute in (("core", "cores"), ("phone", "phones"), ("postcode", "postcodes"),
-                                    ("locality", "localities"), ("contact", "contacts"), ("domain", "domains"),
-                                    ("email", "emails")):
-                counter = self.counts.setdefault(role, Counter())
-                counter.update(chain(getattr(p, attribute) for p in prepared))
-            return
-        self.total -= len(prepared)
-        for p in prepared:
-            self.add(p)
+        people = [p for p in prepared if p.kind == INDIVIDUAL] if len(organizations) < len(prepared) else []
+        for role, attribute in (("core", "cores"), ("phone", "phones"), ("contact", "contacts"), ("domain", "domains")):
+            if organizations:
+                self._counter(role).update(chain(getattr(p, attribute) for p in organizations))
+        for role, attribute in (("given", "given"), ("family", "family"), ("full_name", "full_name"),
+                                ("birth", "birth"), ("region", "region")):
+            if people:
+                self._counter(role).update(getattr(p, attribute) for p in people if getattr(p, attribute))
+        if people:
+            self._counter("street").update(chain((s for s in p.street if s) for p in people))
+        self._counter("postcode").update(chain(p.postcodes for p in prepared))
+        self._counter("locality").update(chain(p.localities for p in organizations))
+        self._counter("locality").update(p.locality for p in people if p.locality)
+        self._counter("email").update(chain(p.emails for p in prepared))
+
+    def _counter(self, role: str) -> Counter:
+        counter = self.counts.get(role)
+        if counter is None:
+            counter = self.counts[role] = Counter()
+        return counter
 
     def add(self, p: Prepared) -> None:
         self.total += 1

@@ -140,6 +140,14 @@ AWKWARD_PHONES = [
     "13812345678\n",
     "１３８‐１２３４‐５６７８",
     "+861",
+    "020-57343481转858",
+    "020-57343481 转 858",
+    "13812345678转1",
+    "转801",
+    "010-1转801",
+    "010-62345678转1234567",
+    "０１０-62345678转801",
+    "010-62345678转八",
 ]
 
 
@@ -236,7 +244,24 @@ def test_quick_company_score_agrees_with_score_pair_on_every_candidate_pair(rows
 
 
 def test_bulk_frequencies_count_like_one_by_one(rows):
-    prepared = [records.prepare(r) for r in company_records(rows)]
+    people = [
+        Record(
+            f"p{i}",
+            "individual",
+            {
+                "given_name": (g,),
+                "family_name": (f,),
+                "birth_date": ("19800101",),
+                "street": ("12", "main st", ""),
+                "locality": ("canberra",),
+                "region": ("act",),
+                "postcode": ("2600",),
+                "email": (f"{g}@x.com",),
+            },
+        )
+        for i, (g, f) in enumerate([("ann", "lee"), ("bob", "lee"), ("ann", "wu"), ("", "lee"), ("cy", "")])
+    ]
+    prepared = [records.prepare(r) for r in company_records(rows) + people]
     bulk = scoring.Frequencies(prepared)
     single = scoring.Frequencies()
     for p in prepared:
