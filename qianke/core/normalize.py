@@ -155,11 +155,14 @@ def normalize_phone(value: str) -> str:
     return f"{compact}-{extension}" if extension else compact
 
 
+_NON_DIGIT = re.compile(r"\D")
+
+
 def phone_digits(value: str | None) -> str:
     """Digits only, for search tokens; never raises."""
     if not value:
         return ""
-    return re.sub(r"\D", "", to_halfwidth(value))
+    return _NON_DIGIT.sub("", to_halfwidth(value))
 
 
 # ---------------------------------------------------------------------------------------------

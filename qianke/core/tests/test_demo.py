@@ -132,3 +132,25 @@ def test_bad_counts_write_nothing(home, bad):
     with pytest.raises(ValueError):
         demo_generate(customers=bad)
     assert not Customer.objects.exists() and not User.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_restores_every_index_and_finds_its_customers(home):
+    """With suspend_index (large loads), plain indexes and the full-text index are dropped for the
+    load and built again afterwards: the same indexes, with the same definitions, and search works."""
+    from django.db import connection
+
+    from qianke.core.demo import BULK_TABLES, _plain_indexes
+
+    with connection.cursor() as cursor:
+        before = _plain_indexes(cursor, BULK_TABLES)
+    assert len(before) > 10
+    demo_generate(customers=300, seed=3, workers=0, batch_size=100, suspend_index=True)
+    with connection.cursor() as cursor:
+        assert _plain_indexes(cursor, BULK_TABLES) == before
+    assert Customer.objects.count() == CustomerSearch.objects.count() == 300
+    gm = User.objects.get(username="demo.gm")
+    c = Customer.objects.filter(kind=Kind.ORGANIZATION).exclude(phone="").first()
+    for query in (c.name[-6:-2], c.phone_norm[-6:], c.code):
+        page = customer_list(user=gm, filters=CustomerFilters(q=query))
+        assert c in page.items or page.count > len(page.items), query
