@@ -304,3 +304,18 @@ def test_search_in_another_sort_order_finds_the_same(book, monkeypatch, rare):
         page = customer_list(user=book.admin, filters=CustomerFilters(q=query, sort="name"), limit=100)
         assert {c.name for c in page.items} == expected and page.count == len(expected), query
     assert found(book.rep, "华为", sort="-name") == {HUAWEI}
+
+
+@pytest.mark.django_db
+def test_a_common_fragment_counts_up_to_a_thousand_then_says_at_least(settings, tmp_path, client):
+    """SEARCH_COUNT_SCAN: a search stops counting after 1,000 matches; the list says "1,000+"."""
+    from qianke.accounts.models import User
+    from qianke.core.demo import demo_generate
+
+    settings.QIANKE_HOME = tmp_path
+    demo_generate(customers=1_050, seed=2, workers=0)
+    gm = User.objects.get(username="demo.gm")
+    page = customer_list(user=gm, filters=CustomerFilters(q="kh"))  # every customer code starts with KH
+    assert (page.count, page.count_capped) == (1_000, True) and len(page.items) == settings.QIANKE_PAGE_SIZE
+    client.force_login(gm)
+    assert "1,000+" in client.get("/customers/", {"q": "kh"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
