@@ -185,10 +185,13 @@ def _score_chunk(codes: np.ndarray) -> list[Match]:
     matches = []
     floor = scoring.REVIEW_BAND[0]
     quick = scoring.organization_score
+    plainly_different = scoring.plainly_different
     for code in codes.tolist():
         a, b = prepared[code // n], prepared[code % n]
-        # Most candidate pairs are plainly different: weigh them without building evidence first.
-        if a.kind != INDIVIDUAL and b.kind != INDIVIDUAL and quick(a, b, freq) < floor:
+        # Most candidate pairs are plainly different: rule them out on exact agreements first, then
+        # weigh them without building evidence.
+        if a.kind != INDIVIDUAL and b.kind != INDIVIDUAL and (plainly_different(a, b, freq)
+                                                               or quick(a, b, freq) < floor):
             continue
         match = score_pair(a, b, freq, full=False)
         if match.decision != "different":

@@ -314,6 +314,61 @@ def _company_names(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder)
         built.add("name", left, right, 0.0, -12.0, gettext_noop("different branch offices"))
 
 
+def plainly_different(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES) -> bool:
+    """True if two organisations score below the review band whatever their names and streets compare.
+
+    The exact agreements and conflicts are cheap (set lookups); the string similarities are not. Here
+    each similarity counts at the most it could add (+5 a name, +6 a street, +1 a postcode), so True
+    is certain; False leaves the decision to organization_score.
+    """
+    total = 0.0
+    weight = freq.weight
+    if a.credit_codes and b.credit_codes:
+        if not (a.credit_codes & b.credit_codes):
+            return True
+        total += 30.0
+    if a.cores and b.cores:
+        common = a.cores & b.cores
+        if common:
+            total += weight("core", max(common, key=len), 1e-5, 0.85)
+        elif a.core_pinyin & b.core_pinyin:
+            total += 8.0
+        else:
+            total += 5.0
+        if a.branches != b.branches:
+            total -= 12.0
+    if a.localities and b.localities:
+        common = a.localities & b.localities
+        total += weight("locality", min(common), 0.01, 0.95) / 3 if common else -14.0
+    if a.districts and b.districts and not (a.districts & b.districts):
+        total -= 3.0
+    if a.address_rest and b.address_rest:
+        total += 6.0
+    if a.contacts and b.contacts:
+        common = a.contacts & b.contacts
+        if common:
+            total += weight("contact", min(common), 1e-4, 0.5)
+    if a.phones and b.phones:
+        common = a.phones & b.phones
+        if common:
+            total += weight("phone", min(common), 1e-6, 0.7)
+        elif (a.landlines and b.landlines) or (a.mobiles and b.mobiles):
+            total -= 2.0
+    if a.emails and b.emails:
+        common = a.emails & b.emails
+        if common:
+            total += weight("email", min(common), 1e-7, 0.7)
+        else:
+            common = a.domains & b.domains
+            total += weight("domain", min(common), 1e-4, 0.3) if common else -1.5
+    if a.postcodes and b.postcodes:
+        common = a.postcodes & b.postcodes
+        total += weight("postcode", min(common), 1e-3, 0.9) if common else 1.0
+    # score >= REVIEW_BAND[0]  <=>  total - PRIOR_WEIGHT >= log2(band / (1 - band)); a margin for rounding.
+    band = REVIEW_BAND[0]
+    return total - PRIOR_WEIGHT < math.log2(band / (1.0 - band)) - 1e-6
+
+
 def organization_score(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES) -> float:
     """The score score_pair gives two organisations, without building its evidence.
 

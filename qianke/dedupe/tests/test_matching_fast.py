@@ -235,12 +235,17 @@ def test_quick_company_score_agrees_with_score_pair_on_every_candidate_pair(rows
     n = len(prepared)
     pairs = engine.candidate_pairs(prepared).tolist()
     assert len(pairs) > 1000
+    ruled_out = 0
     for code in pairs:
         a, b = prepared[code // n], prepared[code % n]
         full = scoring.score_pair(a, b, freq)
         quick = scoring.organization_score(a, b, freq)
         assert round(quick, 4) == full.score, (a, b)
         assert scoring._decide(quick) == full.decision
+        if scoring.plainly_different(a, b, freq):
+            assert full.decision == "different", (a, b)
+            ruled_out += 1
+    assert ruled_out > len(pairs) // 4
 
 
 def test_bulk_frequencies_count_like_one_by_one(rows):
