@@ -157,12 +157,13 @@ def customer_list(*, user: User, filters: CustomerFilters, offset: int = 0, limi
         # Fast path: the index hands out the newest matches itself; nothing is left to filter. As in
         # _search_blocks, counting stops after SEARCH_COUNT_SCAN matches (then "at least").
         wanted = min(COUNT_CAP + 1, max(offset + limit + 1, SEARCH_COUNT_SCAN))
-        ids = search.top_match_ids(query, wanted)
-        if ids is not None:
+        found = search.top_matches(query, page_end=offset + limit, count_limit=wanted)
+        if found is not None:
+            ids, count = found
             page_ids = ids[offset : offset + limit]
             by_id = Customer.objects.select_related(*related).prefetch_related("tags").in_bulk(page_ids)
             items = [by_id[i] for i in page_ids if i in by_id]
-            return Page(items, min(len(ids), COUNT_CAP), len(ids) >= wanted, offset, limit)
+            return Page(items, min(count, COUNT_CAP), count >= wanted, offset, limit)
     qs = customer_queryset(user=user, filters=filters)
     if query and order == SORTS["newest"]:
         page = _search_blocks(qs, query, offset, limit, related)

@@ -319,3 +319,20 @@ def test_a_common_fragment_counts_up_to_a_thousand_then_says_at_least(settings, 
     assert (page.count, page.count_capped) == (1_000, True) and len(page.items) == settings.QIANKE_PAGE_SIZE
     client.force_login(gm)
     assert "1,000+" in client.get("/customers/", {"q": "kh"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+@pytest.mark.parametrize("probe_rows", [2, 4_000], ids=["beyond-the-newest-rows", "within-the-newest-rows"])
+def test_top_matches_give_the_newest_page_and_a_count_up_to_the_limit(book, make_customer, monkeypatch, probe_rows):
+    from qianke.customers import search
+
+    monkeypatch.setattr(search, "PG_PROBE_ROWS", probe_rows)  # PostgreSQL: where the first step stops
+    for n in range(12):
+        make_customer(book.rep, f"杭州华为第{n}分公司")
+    newest = search.match_ids("华为", limit=100)
+    assert len(newest) == 14  # these and the book's two
+    ids, count = search.top_matches("华为", page_end=3, count_limit=10)
+    assert (ids, count) == (newest[:3], 10)  # stopped counting at the limit
+    ids, count = search.top_matches("华为", page_end=3, count_limit=100)
+    assert (ids, count) == (newest[:3], 14)  # exact below the limit
+    assert search.top_matches("华为", page_end=20, count_limit=100) == (newest, 14)
+    assert search.top_matches("——", page_end=3, count_limit=10) is None
