@@ -7,18 +7,25 @@
 Two files of --rows rows each are generated from the demo generator's vocabularies (company names of
 city + brand + industry word + legal form, mobiles and landlines in several spellings, provinces,
 cities, districts, addresses, postcodes, a contact with a title; about 1 % of the rows invalid).
+--dup-share of the second file's rows (default 2 %) are variants of first-file rows (the name with
+its city in brackets, the landline or mobile spelled another way): the duplicate check, which every
+qianke import runs (policy "flag"), has real matches to find and record as duplicate groups.
 Measured, each in a forked child of this process so that its peak memory (ru_maxrss) is its own:
 
 1. qianke, empty database: the first file imported (partial mode) into a new database — parsing,
    validation and normalisation through the customer services' rules, codes, contacts, search rows,
    lifecycle rows, ledger and checkpoint per batch, full-text index rebuilt at the end;
-2. qianke, existing customers: the second file imported into the database that now holds the first;
+2. qianke, existing customers: the second file imported into the database that now holds the first
+   (each row checked against those customers and the other rows; matches become duplicate groups);
 3. raw bulk insert: the same file's cells, as text, into a table without index or constraint — COPY on
    PostgreSQL, executemany in one transaction on SQLite; what the database alone can take;
 4. django-import-export: a ModelResource of Customer (the same columns, codes pre-assigned, bulk mode,
    batches of 2,000), on the first --iie-rows rows of the same file (it is too slow for all of them).
 
-Rows/s, the ratio to the raw insert, and the peak RSS are printed as a table (and --json).
+Each of the --runs runs starts from a new database; the table gives medians. Rows/s, the ratio to the
+raw insert, CPU seconds of the importing process (its worker processes included) and, on PostgreSQL,
+of its server backend, the rows flagged as possible duplicates and the peak RSS are printed as a
+table (and --json).
 """
 
 from __future__ import annotations
@@ -49,6 +56,9 @@ def parse_args(argv=None):
     p.add_argument("--database-url", default="", help="PostgreSQL URL; the database is dropped and created")
     p.add_argument("--home", default="", help="QIANKE_HOME (default: a new temporary folder)")
     p.add_argument("--json", default="")
+    p.add_argument("--runs", type=int, default=3, help="runs, each from a new database (medians are shown)")
+    p.add_argument("--dup-share", type=float, default=0.02,
+                   help="share of the second file's rows that are variants of first-file rows")
     return p.parse_args(argv)
 
 
@@ -57,15 +67,25 @@ def parse_args(argv=None):
 # ---------------------------------------------------------------------------------------------
 
 
-def generate(path: Path, rows: int, seed: int) -> None:
+def generate(path: Path, rows: int, seed: int, *, like: Path | None = None, dup_share: float = 0.0) -> None:
+    """`like`: a file generated before; dup_share of the rows become variants of its rows."""
     from qianke.core import demo
 
     rng = random.Random(seed)
     industries = list(demo.INDUSTRY_WORDS.items())
+    originals: list[list[str]] = []
+    if like is not None and dup_share > 0:
+        with like.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            next(reader)
+            originals = [r for r in reader if rng.random() < dup_share * 1.2]
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(HEADER)
         for i in range(rows):
+            if originals and rng.random() < dup_share:
+                writer.writerow(_variant(rng, originals.pop()))
+                continue
             province, city, area, postcode, districts, _region = rng.choices(demo.CITIES, demo.CITY_WEIGHTS)[0]
             industry, words = rng.choice(industries)
             brand = "".join(rng.choice(demo.BRAND_CHARS) for _ in range(2))
@@ -88,6 +108,26 @@ def generate(path: Path, rows: int, seed: int) -> None:
                              postcode + f"{rng.randrange(1000):03d}", contact, rng.choice(demo.TITLES)])
 
 
+def _variant(rng: random.Random, row: list[str]) -> list[str]:
+    """The same company as it shows up in another list: 北京华信科技有限公司 → 华信科技（北京）有限公司,
+    the mobile as +86 138-1234-5678, the landline with its area code in brackets."""
+    row = list(row)
+    city = row[5].removesuffix("市")
+    name = row[0]
+    if name.startswith(city):
+        for suffix in ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司"):
+            if name.endswith(suffix):
+                row[0] = f"{name[len(city):-len(suffix)]}（{city}）{suffix}"
+                break
+    digits = row[1].replace(" ", "").removeprefix("+86")
+    if len(digits) == 11:
+        row[1] = f"+86 {digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    if "-" in row[2]:
+        area, number = row[2].split("-", 1)
+        row[2] = f"({area}) {number[:4]} {number[4:]}"
+    return row
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurements (each in a forked child)
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +145,8 @@ def _in_child(func, *args):
         try:
             result = func(*args)
             result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+            result["client_cpu"] = me.ru_utime + me.ru_stime + workers.ru_utime + workers.ru_stime
             child.send(result)
         except BaseException as exc:  # report, then leave
             child.send({"error": repr(exc)})
@@ -125,12 +167,29 @@ def qianke_import(path: Path) -> dict:
     from qianke.dataio.services import import_create, import_run
 
     actor = User.objects.get(username="bench")
+    backend = _backend_cpu()
     started = time.perf_counter()
     job = import_create(actor=actor, path=path, file_name=path.name, claim=True)
     job = import_run(job_id=job.pk, take_over=True)
     seconds = time.perf_counter() - started
     return {"rows": job.read_rows, "created": job.created_customers, "rejected": job.rejected_rows,
-            "seconds": seconds}
+            "flagged": job.flagged_rows, "seconds": seconds, "backend_cpu": _backend_cpu() - backend}
+
+
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far (0 on SQLite): the server's share."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def raw_insert(path: Path) -> dict:
@@ -193,6 +252,31 @@ def import_export(path: Path, limit: int) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+def _fresh_database(args, home: Path) -> None:
+    from django.core.management import call_command
+    from django.db import connections
+
+    from qianke.accounts.models import Role
+    from qianke.accounts.services import user_create
+
+    connections.close_all()
+    if args.database_url:
+        from search import recreate_pg_database
+
+        recreate_pg_database(args.database_url)
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            (home / f"qianke.sqlite3{suffix}").unlink(missing_ok=True)
+    call_command("migrate", verbosity=0)
+    user_create(username="bench", role=Role.INFO, password="bench-Import-2026", validate=False)
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     home = Path(args.home or tempfile.mkdtemp(prefix="qianke-import-"))
@@ -200,56 +284,66 @@ def main(argv=None) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "qianke.settings"
     if args.database_url:
         os.environ["QIANKE_DATABASE_URL"] = args.database_url
-        from search import recreate_pg_database
-
-        recreate_pg_database(args.database_url)
     else:
         os.environ.pop("QIANKE_DATABASE_URL", None)
-        for suffix in ("", "-wal", "-shm"):
-            (home / f"qianke.sqlite3{suffix}").unlink(missing_ok=True)
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
-    from qianke.accounts.models import Role
-    from qianke.accounts.services import user_create
-
-    call_command("migrate", verbosity=0)
-    user_create(username="bench", role=Role.INFO, password="bench-Import-2026", validate=False)
     first, second = home / "customers-1.csv", home / "customers-2.csv"
     started = time.perf_counter()
     generate(first, args.rows, 1)
-    generate(second, args.rows, 2)
+    generate(second, args.rows, 2, like=first, dup_share=args.dup_share)
     print(f"generated 2 × {args.rows:,} rows in {time.perf_counter() - started:.1f} s "
           f"({first.stat().st_size / 2**20:.0f} MB each)", flush=True)
+    existing = f"qianke, {args.rows:,} existing customers"
+    raw_name = "raw bulk insert ({}, text columns, no index)"
+    iie_name = "django-import-export 4 (bulk, first rows)"
+    runs: dict[str, list[dict]] = {}
+    loads = []
+    for run in range(args.runs):
+        _fresh_database(args, home)
+        loads.append(os.getloadavg()[0])
+        measured = {"qianke, empty database": _in_child(qianke_import, first)}
+        print(f"run {run + 1} qianke (empty):", measured["qianke, empty database"], flush=True)
+        measured[existing] = _in_child(qianke_import, second)
+        print(f"run {run + 1} qianke (existing):", measured[existing], flush=True)
+        raw = _in_child(raw_insert, first)
+        raw_name = raw_name.format(raw["method"]) if "{}" in raw_name else raw_name
+        measured[raw_name] = raw
+        print(f"run {run + 1} raw:", raw, flush=True)
+        if args.iie_rows:
+            measured[iie_name] = _in_child(import_export, first, args.iie_rows)
+            print(f"run {run + 1} django-import-export:", measured[iie_name], flush=True)
+        loads.append(os.getloadavg()[0])
+        for name, result in measured.items():
+            runs.setdefault(name, []).append(result)
     results = {}
-    load = [os.getloadavg()[0]]
-    results["qianke, empty database"] = _in_child(qianke_import, first)
-    print("qianke (empty):", results["qianke, empty database"], flush=True)
-    results[f"qianke, {args.rows:,} existing customers"] = _in_child(qianke_import, second)
-    print("qianke (existing):", results[f"qianke, {args.rows:,} existing customers"], flush=True)
-    raw = _in_child(raw_insert, first)
-    results[f"raw bulk insert ({raw['method']}, text columns, no index)"] = raw
-    print("raw:", raw, flush=True)
-    if args.iie_rows:
-        results["django-import-export 4 (bulk, first rows)"] = _in_child(import_export, first, args.iie_rows)
-        print("django-import-export:", results["django-import-export 4 (bulk, first rows)"], flush=True)
-    load.append(os.getloadavg()[0])
-    raw_rate = raw["rows"] / raw["seconds"]
+    for name, measured in runs.items():
+        merged = dict(measured[0])
+        for key in ("seconds", "client_cpu", "backend_cpu", "peak_mb", "flagged"):
+            if key in merged:
+                merged[key] = _median([m[key] for m in measured])
+        merged["rates"] = [round(m["rows"] / m["seconds"]) for m in measured]
+        results[name] = merged
+    raw_rate = results[raw_name]["rows"] / results[raw_name]["seconds"]
     print()
-    print(f"{connection.vendor}, {args.rows:,} rows per file, {os.cpu_count()} CPUs, "
-          f"load average {load[0]:.1f} → {load[1]:.1f}")
-    print(f"| {'method':<52} | {'rows':>9} | {'seconds':>8} | {'rows/s':>8} | {'vs raw':>7} | {'peak MB':>7} |")
-    print(f"|{'-' * 54}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 9}|{'-' * 9}|")
+    print(f"{connection.vendor}, {args.rows:,} rows per file, {args.runs} runs (medians), {os.cpu_count()} CPUs, "
+          f"load average {min(loads):.1f}–{max(loads):.1f}")
+    print(f"| {'method':<52} | {'rows':>9} | {'seconds':>8} | {'rows/s':>8} | {'vs raw':>7} | {'client CPU s':>12} "
+          f"| {'server CPU s':>12} | {'flagged':>7} | {'peak MB':>7} |")
+    print(f"|{'-' * 54}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 9}|{'-' * 14}|{'-' * 14}|{'-' * 9}|{'-' * 9}|")
     for name, r in results.items():
         rate = r["rows"] / r["seconds"]
+        server = f"{r['backend_cpu']:.1f}" if r.get("backend_cpu") else "—"
+        flagged = f"{r['flagged']:,.0f}" if "flagged" in r else "—"
         print(f"| {name:<52} | {r['rows']:>9,} | {r['seconds']:>8.1f} | {rate:>8,.0f} | {rate / raw_rate:>7.1%} | "
-              f"{r['peak_mb']:>7.0f} |")
+              f"{r['client_cpu']:>12.1f} | {server:>12} | {flagged:>7} | {r['peak_mb']:>7.0f} |")
+    print("rows/s per run: " + "; ".join(f"{name}: {r['rates']}" for name, r in results.items()))
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "vendor": connection.vendor, "load": load,
-                                               "results": results}, indent=1, ensure_ascii=False))
+        Path(args.json).write_text(json.dumps({"args": vars(args), "vendor": connection.vendor, "load": loads,
+                                               "runs": runs, "results": results}, indent=1, ensure_ascii=False))
     return 0
 
 

@@ -24,6 +24,8 @@ class WordPinyin:
     def __init__(self, real: Callable) -> None:
         self.real = real
         self.cache: dict[tuple, list[str]] = {}
+        # The last text's words: a search entry spells each name twice (full and initials) in a row.
+        self._last: tuple[str, list[str]] = ("", [])
 
     def __call__(self, text, **kwargs) -> list[str]:
         if not isinstance(text, str):
@@ -33,7 +35,12 @@ class WordPinyin:
         if whole is not None:  # person names and other short texts repeat as a whole
             return list(whole)
         out: list[str] = []
-        for word in seg(text):
+        if self._last[0] == text:
+            words = self._last[1]
+        else:
+            words = list(seg(text))
+            self._last = (text, words)
+        for word in words:
             key = (word, kwargs_key)
             result = self.cache.get(key)
             if result is None:

@@ -395,8 +395,12 @@ def _set_tags(pairs: list[tuple[int, list[str]]]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 # From this many rows to go, rows are validated (and their search names and name variants computed)
-# in forked worker processes while this one looks up, checks for duplicates and writes.
+# in forked worker processes while this one looks up, checks for duplicates and writes, on machines
+# with at least PARALLEL_MIN_CPUS processors. Measured on 2 shared processors (this one and the
+# database server busy too), the workers used twice the CPU of validating in this process (cold
+# caches per worker, pickling the rows back) and made the import slower, hence the minimum.
 PARALLEL_FROM = 20_000
+PARALLEL_MIN_CPUS = 4
 # Batches handed out ahead of the one being written.
 AHEAD = 3
 
@@ -442,12 +446,14 @@ _INHERITED: list = []
 
 
 def _workers_for(rows_to_go: int, preparer: RowPreparer) -> int:
-    if rows_to_go < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+    cpus = os.cpu_count() or 1
+    if rows_to_go < PARALLEL_FROM or cpus < PARALLEL_MIN_CPUS:
         return 0
     # An owner column is looked up in the database per distinct name: kept in this process.
     if "owner" in preparer.columns:
         return 0
-    return min(2, os.cpu_count() or 1)
+    # This process and the database server keep two processors busy.
+    return max(1, min(cpus - 2, 4))
 
 
 def _validated_batches(stack: contextlib.ExitStack, preparer: RowPreparer,
@@ -818,6 +824,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
             if atomic:
                 stack.enter_context(transaction.atomic())
             if suspend:
+                stack.enter_context(_maintenance_memory())
                 stack.enter_context(search.bulk_index_suspended())
             for batch, validated in _validated_batches(stack, preparer, _batches(rows, batch_size),
                                                        total - done_before):
@@ -859,6 +866,24 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
             cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else
                            "ANALYZE customers_customer, customers_customersearch")
     return job
+
+
+@contextlib.contextmanager
+def _maintenance_memory(size: str = "256MB") -> Iterator[None]:
+    """PostgreSQL: more memory for the full-text index rebuild at the end of a large import (the
+    session's setting, restored afterwards)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('maintenance_work_mem')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [size])
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:  # an aborted transaction
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [previous])
 
 
 def _write_rejections(run: _Run, job: ImportJob) -> None:

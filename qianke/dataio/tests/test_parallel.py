@@ -71,6 +71,8 @@ def test_rows_validated_in_worker_processes_give_the_same_import(org, write_csv,
         batch_size=7,
     )
     monkeypatch.setattr(services, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(services, "PARALLEL_MIN_CPUS", 1)
+    monkeypatch.setattr(services.os, "cpu_count", lambda: 4)
     workers = []
     real = services._workers_for
     monkeypatch.setattr(services, "_workers_for", lambda *args: workers.append(real(*args)) or workers[-1])
