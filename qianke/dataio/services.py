@@ -502,6 +502,7 @@ class _Run:
         self.flags: dict[int, list[Hit]] = {}  # this batch's flagged rows: row number → matches
         self._visible: dict[int, bool] = {}
         self._own_rows: dict[int, int] = {}  # customers an earlier batch of this import created → row
+        self._labels: dict[int, str] = {}  # visible matched customers: "code name"
 
     def prepare(self, rows: list[tuple[int, list[str]]],
                 validated: tuple[list[PreparedRow], list[dict[str, Any]]] | None = None,
@@ -544,15 +545,24 @@ class _Run:
             elif row_hits:
                 flags[number] = row_hits
         self.duplicates.forget(skipped)
-        ids = {h.customer_id for hs in [*flags.values(), [*skipped.values()]] for h in hs if h.customer_id}
-        unknown = ids - self._visible.keys()
+        # What describe() needs, set-wise: the skipped rows' reasons, and in a preview or dry run the
+        # flagged rows' notes (an import records those as groups and describes nothing).
+        described = [*skipped.values()]
+        if self.duplicates.remember:
+            described += [h for hs in flags.values() for h in hs]
+        unknown = sorted({h.customer_id for h in described if h.customer_id} - self._visible.keys())
         if unknown:
             seen = visible_ids(self.actor, unknown)
             self._visible.update({cid: cid in seen for cid in unknown})
-            if self.job.pk:
-                self._own_rows.update(ImportedRow.objects.filter(job=self.job, customer_id__in=unknown,
-                                                                 customer_created=True)
-                                      .values_list("customer_id", "row_number"))
+            for start in range(0, len(unknown), 900):
+                chunk = unknown[start:start + 900]
+                self._labels.update((pk, f"{code} {name}") for pk, code, name in
+                                    Customer.objects.filter(pk__in=[c for c in chunk if c in seen])
+                                    .values_list("pk", "code", "name"))
+                if self.job.pk:
+                    self._own_rows.update(ImportedRow.objects.filter(job=self.job, customer_id__in=chunk,
+                                                                     customer_created=True)
+                                          .values_list("customer_id", "row_number"))
         return flags, skipped
 
     def describe(self, hit: Hit, *, skipped: bool = False) -> str:
@@ -568,14 +578,10 @@ class _Run:
         if not self._visible.get(hit.customer_id or 0):
             return (_("The same customer exists already, in the care of a colleague; ask your manager.")
                     if skipped else _("Looks like an existing customer in the care of a colleague."))
-        customer = self._customer_label(hit.customer_id)
+        customer = self._labels.get(hit.customer_id or 0, "")
         text = (_("The same customer as the existing %(customer)s (agreeing: %(fields)s).") if skipped else
                 _("Looks like the existing %(customer)s (agreeing: %(fields)s)."))
         return text % {"customer": customer, "fields": fields}
-
-    def _customer_label(self, customer_id: int | None) -> str:
-        found = Customer.objects.filter(pk=customer_id).values_list("code", "name").first()
-        return f"{found[0]} {found[1]}" if found else ""
 
     def batch(self, rows: list[tuple[int, list[str]]],
               validated: tuple[list[PreparedRow], list[dict[str, Any]]] | None = None) -> None:
