@@ -111,7 +111,9 @@ def row_keys(row: IncomingRow) -> tuple[frozenset[str], set[str], set[str]]:
 
 def name_variants(values: dict[str, Any]) -> frozenset[str]:
     """The canonical name variants of cleaned customer values (name, name_norm, kind)."""
-    return _variants(values.get("name") or "", values.get("name_norm") or "", values.get("kind") or "organization")
+    return _variants(
+        values.get("name") or "", values.get("name_norm") or "", values.get("kind") or "organization"
+    )
 
 
 def numbers_of(values: dict[str, Any], contacts: Iterable[dict[str, Any]]) -> tuple[set[str], set[str]]:
@@ -145,6 +147,19 @@ def _record(row: IncomingRow) -> Record:
     return customer_record(SimpleNamespace(pk=f"row{row.key}", **data), contacts)
 
 
+_CONTACT_KEYS = ("name", "phone", "mobile", "email")
+
+
+def _slim(row: IncomingRow) -> IncomingRow:
+    """What a later comparison needs of a row kept for the whole file (a dry run): its record's values."""
+    return IncomingRow(
+        key=row.key,
+        values={f: row.values.get(f) for f in RECORD_FIELDS if row.values.get(f) not in (None, "", {})},
+        name_norm=row.name_norm,
+        contacts=[{k: c.get(k) for k in _CONTACT_KEYS if c.get(k)} for c in row.contacts],
+    )
+
+
 class IncomingCheck:
     """Checks batches of incoming rows; `remember`: keep earlier batches' rows in memory (dry run)."""
 
@@ -173,7 +188,10 @@ class IncomingCheck:
                     "WHERE archived_at IS NULL AND (name_norm = ANY(string_to_array(%s, chr(31))) "
                     "OR mobile_norm = ANY(string_to_array(%s, chr(31))) "
                     "OR phone_norm = ANY(string_to_array(%s, chr(31))))",
-                    ["\x1f".join(sorted(k.replace("\x1f", "") for k in keys)) for keys in (names, mobiles, phones)],
+                    [
+                        "\x1f".join(sorted(k.replace("\x1f", "") for k in keys))
+                        for keys in (names, mobiles, phones)
+                    ],
                 )
                 return cursor.fetchall()
         base: QuerySet = Customer.objects.filter(archived_at__isnull=True).order_by()
@@ -252,7 +270,7 @@ class IncomingCheck:
             }
             if customers or earlier:
                 wanted[row.key] = (customers, earlier)
-            self._rows[row.key] = row
+            self._rows[row.key] = _slim(row) if self.remember else row
             for key in keys:
                 bucket = self._by_key.setdefault(key, [])
                 if len(bucket) < CANDIDATES_PER_KEY:
