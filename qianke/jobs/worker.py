@@ -56,9 +56,35 @@ def run_worker(*, once: bool = False, poll: float = POLL_SECONDS, parent_pid: in
     number of runs. With `parent_pid`, stop when that process is gone (the serve command died)."""
     _log_to_stderr()
     stop = stop or threading.Event()
+    previous: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():
+        handler = stop_handler(stop)
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda signum, frame: stop.set())
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        return _loop(stop=stop, once=once, poll=poll, parent_pid=parent_pid)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def stop_handler(stop: threading.Event):
+    """SIGTERM/SIGINT stop the loop after the running job. A process forked by a job (the dedupe scan's
+    and the import's worker pools) inherits the handler: there the signal must end the process as it
+    would without it, or `Pool.terminate()` waits forever for a worker that only set an event."""
+    owner = os.getpid()
+
+    def handle(signum, frame) -> None:
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        stop.set()
+
+    return handle
+
+
+def _loop(*, stop: threading.Event, once: bool, poll: float, parent_pid: int | None) -> int:
     logger.info("worker started (pid %d)", os.getpid())
     total = 0
     while not stop.is_set():

@@ -257,3 +257,41 @@ def test_worker_stops_when_asked(jobs):
     stop.set()
     thread.join(5)
     assert not thread.is_alive() and result == [0]
+
+
+def test_worker_puts_back_the_signal_handlers_it_replaced(jobs):
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    run_worker(once=True)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def _wait_long() -> None:
+    threading.Event().wait(60)
+
+
+def test_a_process_forked_under_the_workers_handler_still_ends_on_sigterm():
+    """A job's worker pool (dedupe scan, import) is forked inside the worker: Pool.terminate() sends
+    SIGTERM, and a child that only set the stop event would never end."""
+    import multiprocessing
+    import signal
+
+    from qianke.jobs.worker import stop_handler
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, stop_handler(stop))
+    child = multiprocessing.get_context("fork").Process(target=_wait_long)
+    try:
+        child.start()
+        child.terminate()
+        child.join(10)
+        assert child.exitcode == -signal.SIGTERM
+        assert not stop.is_set()
+        # In the worker itself the signal only asks the loop to stop.
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.is_set()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.is_alive():
+            child.kill()
