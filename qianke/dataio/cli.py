@@ -17,10 +17,13 @@ Columns are recognised by their Chinese or English headers (客户名称/name, �
 contact.name, activity.content, custom.<key>; --map field= unmaps it).
 Re-running the command on the same file after it was interrupted continues after the last committed
 batch (partial mode) or starts again (atomic mode): no row is imported twice.
+Every row is checked against the existing customers and the other rows of the file: --duplicates flag
+(default) imports it and lists the match for review (Duplicates page, filtered to the import);
+--duplicates skip leaves out rows that are the same customer, with the reason in the rejected rows.
 
-exit status: 0 every row imported (or, for --dry-run, every row valid); 1 some rows were rejected
-(partial mode: the others were imported; atomic mode: nothing was imported); 2 bad arguments or an
-unreadable file.
+exit status: 0 every row imported (or, for --dry-run, every row valid); 1 some rows were rejected or
+skipped as duplicates (partial mode: the others were imported; atomic mode: nothing was imported
+unless only duplicates were skipped); 2 bad arguments or an unreadable file.
 """
 
 

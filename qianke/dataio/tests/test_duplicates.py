@@ -237,3 +237,19 @@ def test_cli_option_is_validated_and_the_dry_run_counts_duplicates(capsys, org, 
     code = cli.main(["import", str(path), "--as", "rep_east"])
     out = capsys.readouterr().out
     assert code == 0 and "1 rows look like existing customers" in out and Customer.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_atomic_import_still_commits_when_only_duplicates_were_skipped(org, huawei, write_csv):
+    rows = [
+        HEADER,
+        ["华为技术（北京）有限公司", "010-62345678", "", "北京"],
+        ["宁波海通贸易有限公司", "", "", "宁波"],
+    ]
+    job = _import(org.rep, write_csv(rows, name="a.csv"), mode="atomic", duplicates="skip")
+    assert (job.status, job.created_customers, job.skipped_rows, job.rejected_rows) == ("done", 1, 1, 1)
+    assert ImportRejection.objects.filter(job=job).count() == 1
+    rows.append(["", "", "12", ""])  # an invalid row: all or nothing again
+    job = _import(org.rep, write_csv(rows, name="b.csv"), mode="atomic", duplicates="skip")
+    assert (job.status, job.created_customers) == ("failed", 0)
+    assert Customer.objects.filter(name="宁波海通贸易有限公司").count() == 1
