@@ -267,8 +267,9 @@ def test_worker_puts_back_the_signal_handlers_it_replaced(jobs):
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
-def _wait_long() -> None:
-    threading.Event().wait(60)
+def _wait_long(ready) -> None:
+    ready.set()
+    threading.Event().wait(600)
 
 
 def test_a_process_forked_under_the_workers_handler_still_ends_on_sigterm():
@@ -279,13 +280,17 @@ def test_a_process_forked_under_the_workers_handler_still_ends_on_sigterm():
 
     from qianke.jobs.worker import stop_handler
 
+    context = multiprocessing.get_context("fork")
     stop = threading.Event()
+    ready = context.Event()
     previous = signal.signal(signal.SIGTERM, stop_handler(stop))
-    child = multiprocessing.get_context("fork").Process(target=_wait_long)
+    child = context.Process(target=_wait_long, args=(ready,))
     try:
         child.start()
+        # Generous timeouts: on a busy machine a forked child may wait long for a CPU.
+        assert ready.wait(120)
         child.terminate()
-        child.join(10)
+        child.join(120)
         assert child.exitcode == -signal.SIGTERM
         assert not stop.is_set()
         # In the worker itself the signal only asks the loop to stop.
