@@ -80,7 +80,7 @@ def _phone_keys(values: Iterable[str | None]) -> set[str]:
 
 
 _VARIANTS: dict[tuple[str, str, str], frozenset[str]] = {}
-_VARIANTS_LIMIT = 200_000
+_VARIANTS_LIMIT = 20_000  # about 1 KB an entry; names that repeat in a list tend to repeat close by
 
 
 def _variants(name: str, name_norm: str, kind: str) -> frozenset[str]:
