@@ -56,6 +56,7 @@ class GroupOut(Schema):
     created_at: dt.datetime
     resolved_at: dt.datetime | None
     merge: int | None = Field(None, description="The merge that resolved the group, while not undone.")
+    import_job: int | None = Field(None, description="The import whose duplicate check found the group.")
 
 
 def _group_out(group: DuplicateGroup) -> dict[str, Any]:
@@ -63,12 +64,14 @@ def _group_out(group: DuplicateGroup) -> dict[str, Any]:
     return {"id": group.pk, "status": group.status, "decision": group.decision, "score": group.score,
             "size": group.size, "members": selectors.group_customers(group), "pairs": group.pairs or [],
             "created_at": group.created_at, "resolved_at": group.resolved_at,
-            "merge": merges[0].pk if merges else None}
+            "merge": merges[0].pk if merges else None, "import_job": group.import_job_id}
 
 
 class GroupQuery(PageParams):
     status: str = Field("open", description="open, merged or dismissed; empty for all")
     decision: str = Field("", description="same or review; empty for both")
+    import_job: int | None = Field(None, alias="import",
+                                   description="Only the groups the duplicate check of this import found.")
 
 
 class CandidateOut(Schema):
@@ -133,10 +136,12 @@ def _merge_out(merge: Merge) -> dict[str, Any]:
 
 
 @router.get("/duplicates", response=responses(PageOut[GroupOut]), summary="Duplicate groups to review",
-            description="Groups found by the scan (job dedupe.scan) whose every member you can see, best first.")
+            description="Groups found by the scan (job dedupe.scan) or by an import's duplicate check whose every "
+                        "member you can see, best first.")
 def duplicate_list(request, params: Query[GroupQuery]):
     page = selectors.duplicate_group_list(
-        user=request.auth, filters=selectors.GroupFilters(status=params.status, decision=params.decision),
+        user=request.auth, filters=selectors.GroupFilters(status=params.status, decision=params.decision,
+                                                                 import_job=params.import_job),
         limit=params.limit, offset=params.offset)
     out = page_out(page)
     out["items"] = [_group_out(g) for g in page.items]

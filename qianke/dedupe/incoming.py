@@ -3,7 +3,7 @@ other rows of the file, cheap enough for a million rows.
 
 Per batch of rows:
 1. each row's indexed keys are collected: its canonical name variants (as the create/edit check makes
-   them, selectors._name_variants) and its mobile and phone numbers (of the customer and its contact);
+   them, selectors.canonical_name_variants) and its mobile and phone numbers (of the customer and its contact);
 2. the existing customers holding any of those keys are read with a few set-wise queries on the
    indexed columns (name_norm, mobile_norm, phone_norm), not one query per row;
 3. earlier rows are found through an in-memory key → row map;
@@ -28,7 +28,7 @@ from qianke.accounts.models import User
 from qianke.core import normalize
 from qianke.customers.models import Contact, Customer
 from qianke.dedupe.matching import Match, Prepared, Record, customer_record, prepare, scoring
-from qianke.dedupe.selectors import CANDIDATES_PER_KEY, RECORD_FIELDS, _name_variants
+from qianke.dedupe.selectors import CANDIDATES_PER_KEY, RECORD_FIELDS, canonical_name_variants
 
 # Candidates kept per row (best first), and ids per IN (...) query (SQLite's parameter limit).
 MATCHES_PER_ROW = 5
@@ -88,7 +88,7 @@ def _variants(name: str, name_norm: str, kind: str) -> frozenset[str]:
     key = (name, name_norm, kind)
     found = _VARIANTS.get(key)
     if found is None:
-        found = frozenset(_name_variants(name, name_norm, kind))
+        found = frozenset(canonical_name_variants(name, name_norm, kind))
         if len(_VARIANTS) >= _VARIANTS_LIMIT:
             _VARIANTS.clear()
         _VARIANTS[key] = found

@@ -168,7 +168,7 @@ def _search_ids(search, text: str) -> list[int]:
         return []
 
 
-def _name_variants(name: str, name_norm: str, kind: str) -> set[str]:
+def canonical_name_variants(name: str, name_norm: str, kind: str) -> set[str]:
     """Canonical names the same organisation is often registered under: the brand core alone, and with
     its place before or after it (北京华为技术 / 华为技术北京 / 华为技术), each an exact lookup in the
     name_norm index."""
@@ -198,7 +198,7 @@ def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], m
 
     base = Customer.objects.filter(archived_at__isnull=True, kind=kind).order_by()
     ids: set[int] = set()
-    variants = _name_variants(name, name_norm, kind)
+    variants = canonical_name_variants(name, name_norm, kind)
     if variants:
         ids.update(base.filter(name_norm__in=sorted(variants)).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     if mobiles:

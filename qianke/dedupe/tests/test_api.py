@@ -134,3 +134,22 @@ def test_evidence_notes_come_in_the_readers_language(org, pair, token_for):
     english = {e["note"] for e in ApiClient(token_for(org.rep)).get("/duplicates").json()["items"][0]["pairs"][0]
                ["evidence"]}
     assert "same number" in english
+
+
+def test_groups_of_one_import_are_listed_with_the_import(org, make_customer, token_for, tmp_path):
+    import csv
+
+    from qianke.core.tests.api_helpers import ApiClient
+    from qianke.dataio.services import import_create, import_run
+
+    make_customer(org.rep, "北京华为技术有限公司", phone="010-62345678")
+    path = tmp_path / "list.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["客户名称", "电话"], ["华为技术（北京）有限公司", "(010) 6234 5678"]])
+    job = import_run(job_id=import_create(actor=org.rep, path=path, file_name="list.csv").pk)
+    duplicate_scan()  # the scan finds the same pair again: the group stays the import's
+    client = ApiClient(token_for(org.rep))
+    body = client.get("/duplicates", {"import": job.pk}).json()
+    assert body["count"] == 1 and body["items"][0]["import_job"] == job.pk
+    assert client.get("/duplicates", {"import": job.pk + 1}).json()["count"] == 0
+    assert client.get("/duplicates", {"import": "x"}).status_code == 422
