@@ -150,16 +150,13 @@ _NOT_DIGIT = re.compile(r"\D")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 
 
-# ---------------------------------------------------------------------------------------------
-# Fast paths: the same results as qianke.core.normalize, at a fraction of the cost per value
+# canonical_text per character
 # ---------------------------------------------------------------------------------------------
 #
-# A million records means a few million values to normalise. normalize's functions are general
-# (NFKC, regular expressions, a fresh walk of the division table per address); for the characters
-# lists are written in (ASCII, CJK ideographs and punctuation, full-width forms) each of its text
-# steps maps one character at a time, so a str.translate table filled per character from
-# normalize's own functions gives the same text. Text with any other character goes to normalize.
-# Tests hold these against normalize (qianke/dedupe/tests/test_matching_fast.py).
+# For the characters lists are written in (ASCII, CJK ideographs and punctuation, full-width forms)
+# normalize.canonical_text maps one character at a time, so a str.translate table filled on first sight
+# of each character from canonical_text itself gives the same text; any other character takes
+# canonical_text. Tests hold the two equal (qianke/dedupe/tests/test_matching_fast.py).
 
 _UNSAFE = "\x00"  # never produced by a mapping below: marks text that must take normalize's path
 
@@ -191,8 +188,6 @@ class _Table(dict):
         return value
 
 
-_ADDRESS_TEXT = _Table(lambda c: normalize.searchable(normalize.to_simplified(c)))
-_NAME_TEXT = _Table(lambda c: normalize._SPACES.sub("", normalize.to_simplified(normalize.to_halfwidth(c)).lower()))
 _WORD_TEXT = _Table(lambda c: _NOT_WORD.sub("", normalize.canonical_text(c)))
 
 
@@ -224,201 +219,47 @@ def pinyin_of(text: str) -> str:
     return text.translate(_PINYIN_TABLE)
 
 
-# Phones: digits and separators (half- or full-width), an optional leading +, nothing else.
-_PHONE_CHARS = {ord(c): c for c in "0123456789"}
-_PHONE_CHARS.update({0xFF10 + i: str(i) for i in range(10)})
-_PHONE_CHARS.update({ord(c): "" for c in " \t-‐‑–—.()（）/－\u3000"})
-_PHONE_CHARS.update({ord("+"): "+", 0xFF0B: "+"})
+# The canonical forms come from core.normalize, the one normalisation module; the engine only remembers
+# them, because a list repeats its numbers, addresses and names (the caches are bounded).
+_CACHE_LIMIT = 200_000
+_PHONES: dict[str, str] = {}
+_ADDRESSES: dict[str, tuple[str, str, str, str, str, str]] = {}
+_COMPANIES: dict[str, tuple[str, tuple[str, ...], str]] = {}
 
 
-class _PhoneTable(dict):
-    def __missing__(self, code: int) -> str:
-        return _UNSAFE
-
-
-_PHONE_TABLE = _PhoneTable(_PHONE_CHARS)
-_LANDLINE = normalize._LANDLINE
-_SERVICE = normalize._SERVICE
+def _remember(cache: dict, key, value):
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def phone_key(value: str) -> str:
-    """normalize.phone_key(value), without its regular expressions for the usual ways of writing a number."""
-    key = _phone_key(value)
-    if key is None and "转" in value:
-        # 010-62345678转801: the number before the extension (normalize drops the extension too).
-        raw = value.strip()
-        if raw.replace("转", "").isascii() and (match := normalize._EXTENSION.search(raw)):
-            key = _phone_key(raw[: match.start()])
-    return key if key is not None else normalize.phone_key(value)
-
-
-def _phone_key(value: str) -> str | None:
-    """The key of a plainly written valid number; None where normalize must decide."""
-    compact = value.translate(_PHONE_TABLE)
-    if not compact or _UNSAFE in compact or "+" in compact[1:] or compact.startswith("0086"):
-        return None
-    if compact[0] == "+":
-        if not compact.startswith("+86") or len(compact) - 3 < 10:
-            return None
-        compact = compact[3:]
-        if not compact.startswith("0") and not _MOBILE.match(compact):
-            compact = "0" + compact
-    if _MOBILE.match(compact) or _LANDLINE.match(compact) or _SERVICE.match(compact):
-        return compact
-    return None
+    hit = _PHONES.get(value)
+    return hit if hit is not None else _remember(_PHONES, value, normalize.phone_key(value))
 
 
 def email_key(value: str) -> str:
-    if value.isascii():
-        return normalize._SPACES.sub("", value).lower().strip(" .;,")
     return normalize.email_key(value)
-
-
-_STEPS: dict[tuple, tuple] = {}
-_PLACES: dict[tuple, tuple[str, str, str, str, str]] = {}
-
-
-def _step(window: str, found: tuple) -> tuple:
-    """One turn of normalize.parse_address's loop: the division written at the start of `window`."""
-    key = (window, found)
-    hit = _STEPS.get(key)
-    if hit is None:
-        by_code, by_name = normalize._divisions()
-        state = {by_code[code].level: by_code[code] for code in found}
-        hit = (None, 0)
-        for size in normalize._division_prefixes().get(window[:2], ()):
-            if size > len(window):
-                continue
-            candidates = by_name.get(window[:size])
-            if not candidates:
-                continue
-            match = normalize._pick_division(candidates, state, window[:size])
-            if match is not None:
-                hit = (match, size)
-                break
-        _STEPS[key] = hit
-    return hit
-
-
-def _place(found: tuple) -> tuple[str, str, str, str, str]:
-    """normalize.parse_address's reading of the divisions found: names, code and locality."""
-    hit = _PLACES.get(found)
-    if hit is None:
-        by_code = normalize._divisions()[0]
-        levels = {by_code[code].level: by_code[code] for code in found}
-        province, city, district = levels.get("province"), levels.get("city"), levels.get("district")
-        municipalities = normalize._MUNICIPALITIES
-        if district and not city:
-            city = by_code.get(district.parent)
-        if city and not province:
-            province = by_code.get(city.parent)
-        if province and not city and province.code[:2] in municipalities:
-            city = None
-        city_name = city.name if city and city.name not in ("市辖区", "县") else ""
-        if province and province.code[:2] in municipalities:
-            city_name = ""
-        most_precise = district or city or province
-        code = most_precise.code if most_precise else ""
-        province_name = province.name if province else ""
-        locality = city_name or (province_name if code[:2] in municipalities else "")
-        hit = (province_name, city_name, district.name if district else "", code, locality)
-        _PLACES[found] = hit
-    return hit
 
 
 def parse_address(text: str) -> tuple[str, str, str, str, str, str]:
     """normalize.parse_address(text) as (province, city, district, rest, code, locality)."""
-    rest = text.translate(_ADDRESS_TEXT)
-    if _UNSAFE in rest:
+    hit = _ADDRESSES.get(text)
+    if hit is None:
         parsed = normalize.parse_address(text)
-        return parsed.province, parsed.city, parsed.district, parsed.rest, parsed.code, parsed.locality
-    prefixes = normalize._division_prefixes()
-    found: tuple = ()
-    while rest:
-        sizes = prefixes.get(rest[:2])
-        if not sizes:
-            break
-        match, length = _step(rest[: sizes[0]], found)
-        if match is None:
-            break
-        found = (*found, match.code)
-        rest = rest[length:]
-    if not found:
-        return "", "", "", rest, "", ""
-    province, city, district, code, locality = _place(found)
-    return province, city, district, rest, code, locality
-
-
-def _region_names(text: str) -> tuple[str, ...]:
-    """normalize.region_names(text)."""
-    province, city, district, rest, _code, _locality = parse_address(text)
-    if rest:
-        return ()
-    return tuple(p for p in (province, city, district) if p)
-
-
-_COMPANIES: dict[str, tuple[str, tuple[str, ...], str]] = {}
-_BRANCH_HINT = re.compile("分公司|分厂|分店|办事处|营业部|分部|分行|支行")
+        hit = _remember(_ADDRESSES, text, (parsed.province, parsed.city, parsed.district, parsed.rest, parsed.code,
+                                           parsed.locality))
+    return hit
 
 
 def parse_company_name(name: str) -> tuple[str, tuple[str, ...], str]:
     """(core, regions, branch) of normalize.parse_company_name(name)."""
     hit = _COMPANIES.get(name)
-    if hit is not None:
-        return hit
-    text = name.translate(_NAME_TEXT)
-    if _UNSAFE in text:
+    if hit is None:
         parsed = normalize.parse_company_name(name)
-        hit = (parsed.core, parsed.regions, parsed.branch)
-    else:
-        hit = _company_parts(text)
-    if len(_COMPANIES) >= 200_000:
-        _COMPANIES.clear()
-    _COMPANIES[name] = hit
+        hit = _remember(_COMPANIES, name, (parsed.core, parsed.regions, parsed.branch))
     return hit
-
-
-def _company_parts(text: str) -> tuple[str, tuple[str, ...], str]:
-    regions: list[str] = []
-
-    def bracket(match: re.Match) -> str:
-        inner = match.group(1)
-        places = _region_names(inner)
-        if places:
-            regions.extend(places)
-            return ""
-        return inner
-
-    text = normalize._BRACKETED.sub(bracket, text)
-    text = normalize._BRACKETS.sub("", text)
-    branch = ""
-    if _BRANCH_HINT.search(text):
-        if match := normalize._BRANCH.match(text):
-            branch = match.group("place")
-            text = match.group("head")
-            regions = list(_region_names(branch))
-        elif match := normalize._BRANCH_BARE.match(text):
-            head = match.group("head")
-            for size in range(min(normalize._MAX_DIVISION_NAME, len(head) - 2), 1, -1):
-                places = _region_names(head[-size:])
-                if places:
-                    branch, text = head[-size:], head[:-size]
-                    regions = list(places)
-                    break
-    stripped = True
-    while stripped:
-        stripped = False
-        for suffix in normalize.LEGAL_FORM_SUFFIXES:
-            if text.endswith(suffix) and len(text) > len(suffix):
-                text = text[: -len(suffix)]
-                stripped = True
-                break
-    province, city, district, rest, code, _locality = parse_address(text)
-    if code and len(rest) >= 2:
-        if not branch:
-            regions.extend(p for p in (province, city, district) if p)
-        text = rest
-    return text, tuple(dict.fromkeys(regions)), branch
 
 
 def _birth(value: str) -> str:
