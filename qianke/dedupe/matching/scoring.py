@@ -369,79 +369,32 @@ def plainly_different(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCI
     return total - PRIOR_WEIGHT < math.log2(band / (1.0 - band)) - 1e-6
 
 
+class _Total:
+    """A builder that only adds the weights up: the score without its evidence."""
+
+    __slots__ = ("total", "hard")
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.hard = False
+
+    def add(self, role: str, left: str, right: str, similarity: float, weight: float, note: str) -> None:
+        self.total += weight
+
+
 def organization_score(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES) -> float:
     """The score score_pair gives two organisations, without building its evidence.
 
-    The same weights added in the same order as _organizations and _contact_channels (a test holds
-    the two together); a bulk scan uses it to set aside the many candidate pairs that are plainly
-    different, and builds evidence only for the rest.
+    The same weighing (_organizations and _contact_channels) into a builder that only adds; a bulk scan
+    uses it to set aside the many candidate pairs that are plainly different, and builds evidence only
+    for the rest.
     """
-    total = 0.0
-    weight = freq.weight
-    if a.credit_codes and b.credit_codes:
-        common = a.credit_codes & b.credit_codes
-        if not common:
-            return 0.0
-        total += 30.0
-    # names
-    if a.cores and b.cores:
-        common = a.cores & b.cores
-        if common:
-            total += weight("core", max(common, key=len), 1e-5, 0.85)
-        elif a.core_pinyin & b.core_pinyin:
-            total += 8.0
-        else:
-            similarity = Levenshtein.normalized_similarity
-            sim = max(similarity(x, y) for x in a.cores for y in b.cores)
-            if sim >= 0.85:
-                total += 5.0
-            elif _contains(a.cores, b.cores):
-                total += 2.0
-            elif sim >= 0.7:
-                total += -2.0
-            else:
-                total += -8.0
-        if a.branches != b.branches:
-            total += -12.0
-    # places
-    if a.localities and b.localities:
-        common = a.localities & b.localities
-        if common:
-            total += weight("locality", min(common), 0.01, 0.95) / 3
-        else:
-            total += -14.0
-    if a.districts and b.districts and not (a.districts & b.districts):
-        total += -3.0
-    if a.address_rest and b.address_rest:
-        similarity = Levenshtein.normalized_similarity
-        sim = max(similarity(x, y) for x in a.address_rest for y in b.address_rest)
-        total += 6.0 if sim >= 0.9 else (2.0 if sim >= 0.7 else -2.0)
-    if a.contacts and b.contacts:
-        common = a.contacts & b.contacts
-        if common:
-            total += weight("contact", min(common), 1e-4, 0.5)
-    # contact channels
-    if a.phones and b.phones:
-        common = a.phones & b.phones
-        if common:
-            total += weight("phone", min(common), 1e-6, 0.7)
-        elif (a.landlines and b.landlines) or (a.mobiles and b.mobiles):
-            total += -2.0
-    if a.emails and b.emails:
-        common = a.emails & b.emails
-        if common:
-            total += weight("email", min(common), 1e-7, 0.7)
-        else:
-            common = a.domains & b.domains
-            total += weight("domain", min(common), 1e-4, 0.3) if common else -1.5
-    if a.postcodes and b.postcodes:
-        common = a.postcodes & b.postcodes
-        if common:
-            total += weight("postcode", min(common), 1e-3, 0.9)
-        else:
-            sim = Levenshtein.normalized_similarity(min(a.postcodes), min(b.postcodes))
-            total += 1.0 if sim >= 0.8 else -3.0
-    return 1.0 / (1.0 + 2.0 ** (-max(min(total - PRIOR_WEIGHT, 60.0), -60.0)))
+    built = _Total()
+    _organizations(a, b, freq, built)
+    _contact_channels(a, b, freq, built)
+    if built.hard:
+        return 0.0
+    return 1.0 / (1.0 + 2.0 ** (-max(min(built.total - PRIOR_WEIGHT, 60.0), -60.0)))
 
 
 def _contains(left: set[str], right: set[str]) -> bool:
