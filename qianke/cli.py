@@ -195,6 +195,11 @@ def cmd_init(args) -> int:
     from qianke.customers.models import Customer
 
     _migrate()
+    from qianke.core.demo import restore_suspended_indexes
+
+    restored = restore_suspended_indexes()
+    if restored:
+        print(_("Built %(n)s indexes again that an interrupted bulk load had left dropped.") % {"n": len(restored)})
     password_file = _home() / ADMIN_PASSWORD_FILE
     admin = User.objects.filter(username=ADMIN_USERNAME).first()
     if admin is None:

@@ -154,3 +154,17 @@ class CodeSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}{self.period}: {self.last}"
+
+
+class SuspendedIndex(models.Model):
+    """An index dropped for a bulk load and not built again yet (core.demo.plain_indexes_suspended).
+
+    Written before the index is dropped and removed once it is built again, so a load killed in between
+    leaves the definition here, and the next bulk load or `qianke init` builds the index.
+    """
+
+    name = models.CharField(max_length=200, primary_key=True)
+    definition = models.TextField()
+
+    def __str__(self) -> str:
+        return self.name

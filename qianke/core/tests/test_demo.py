@@ -154,3 +154,31 @@ def test_a_bulk_load_restores_every_index_and_finds_its_customers(home):
     for query in (c.name[-6:-2], c.phone_norm[-6:], c.code):
         page = customer_list(user=gm, filters=CustomerFilters(q=query))
         assert c in page.items or page.count > len(page.items), query
+
+
+@pytest.mark.django_db(transaction=True)
+def test_indexes_a_killed_bulk_load_left_dropped_are_built_again(home):
+    """A load killed while its plain indexes were dropped (no `finally`) leaves their definitions in
+    SuspendedIndex; the next load or `qianke init` builds them."""
+    from django.db import connection
+
+    from qianke.core.demo import (
+        BULK_TABLES,
+        _plain_indexes,
+        _suspend_plain_indexes,
+        restore_suspended_indexes,
+    )
+    from qianke.core.models import SuspendedIndex
+
+    with connection.cursor() as cursor:
+        before = _plain_indexes(cursor, BULK_TABLES)
+    _suspend_plain_indexes(BULK_TABLES)  # ... and the process dies here
+    with connection.cursor() as cursor:
+        assert _plain_indexes(cursor, BULK_TABLES) == []
+    assert SuspendedIndex.objects.count() == len(before)
+
+    assert sorted(restore_suspended_indexes()) == sorted(name for name, _sql in before)
+    with connection.cursor() as cursor:
+        assert _plain_indexes(cursor, BULK_TABLES) == before
+    assert not SuspendedIndex.objects.exists()
+    assert restore_suspended_indexes() == []
