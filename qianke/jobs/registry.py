@@ -26,9 +26,25 @@ class Schedule:
     every_minutes: int | None = None
 
     def describe(self) -> str:
+        """A fixed form for the API and the CLI: "daily 02:30", "every 5 min"."""
         if self.at is not None:
             return f"daily {self.at:%H:%M}"
         return f"every {self.every_minutes} min"
+
+    def label(self) -> str:
+        """For people, in their language, in the largest whole unit: "every 7 days", "every minute"."""
+        from django.utils.translation import gettext, ngettext
+
+        if self.at is not None:
+            return gettext("daily at %(time)s") % {"time": f"{self.at:%H:%M}"}
+        minutes = self.every_minutes or 1
+        if minutes % 1440 == 0:
+            days = minutes // 1440
+            return ngettext("every day", "every %(n)d days", days) % {"n": days}
+        if minutes % 60 == 0:
+            hours = minutes // 60
+            return ngettext("every hour", "every %(n)d hours", hours) % {"n": hours}
+        return ngettext("every minute", "every %(n)d minutes", minutes) % {"n": minutes}
 
 
 def daily(hour: int, minute: int = 0) -> Schedule:

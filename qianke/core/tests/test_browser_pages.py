@@ -108,3 +108,9 @@ def test_reports_and_settings_fold_into_menus_that_open_one_at_a_time(live_serve
     # The menu of the current page is marked.
     assert "aria-current" in (nav.locator("details[data-menu=settings] a[href='/settings/jobs/']")
                               .evaluate("a => a.getAttributeNames().join(' ')"))
+    # In English, with its longer labels, the whole bar (menus, language switch, user) is one line too.
+    page.click("header.topbar button[value=en]")
+    page.wait_for_load_state()
+    assert page.locator("nav.mainnav details[data-menu=settings] > summary").inner_text().startswith("Settings")
+    screenshot(page, "menu-english")
+    assert page.locator("header.topbar").bounding_box()["height"] < 60

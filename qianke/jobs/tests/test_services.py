@@ -267,36 +267,57 @@ def test_worker_puts_back_the_signal_handlers_it_replaced(jobs):
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
-def _wait_long(ready) -> None:
+SIGTERM_CHILD_SCRIPT = """
+import multiprocessing, os, signal, sys, threading
+import django
+django.setup()
+from qianke.jobs.worker import stop_handler
+
+def wait_long(ready):
     ready.set()
     threading.Event().wait(600)
+
+context = multiprocessing.get_context("fork")
+stop = threading.Event()
+signal.signal(signal.SIGTERM, stop_handler(stop))
+ready = context.Event()
+child = context.Process(target=wait_long, args=(ready,))
+child.start()
+assert ready.wait(60), "the child never ran"
+child.terminate()
+child.join(60)
+code = child.exitcode
+if child.is_alive():
+    child.kill()
+signal.raise_signal(signal.SIGTERM)
+print(code, stop.is_set())
+"""
 
 
 def test_a_process_forked_under_the_workers_handler_still_ends_on_sigterm():
     """A job's worker pool (dedupe scan, import) is forked inside the worker: Pool.terminate() sends
-    SIGTERM, and a child that only set the stop event would never end."""
-    import multiprocessing
+    SIGTERM, and a child that only set the stop event would never end; in the worker itself the signal
+    only asks the loop to stop. Run in a fresh single-threaded process, as the worker is (forking the
+    test process, which has threads of its own, could deadlock the child for unrelated reasons)."""
+    import os
     import signal
+    import subprocess
+    import sys
 
-    from qianke.jobs.worker import stop_handler
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "qianke.settings"}
+    result = subprocess.run([sys.executable, "-c", SIGTERM_CHILD_SCRIPT], capture_output=True, text=True,
+                            timeout=180, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(-signal.SIGTERM), "True"]
 
-    context = multiprocessing.get_context("fork")
-    stop = threading.Event()
-    ready = context.Event()
-    previous = signal.signal(signal.SIGTERM, stop_handler(stop))
-    child = context.Process(target=_wait_long, args=(ready,))
-    try:
-        child.start()
-        # Generous timeouts: on a busy machine a forked child may wait long for a CPU.
-        assert ready.wait(120)
-        child.terminate()
-        child.join(120)
-        assert child.exitcode == -signal.SIGTERM
-        assert not stop.is_set()
-        # In the worker itself the signal only asks the loop to stop.
-        signal.raise_signal(signal.SIGTERM)
-        assert stop.is_set()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if child.is_alive():
-            child.kill()
+
+def test_schedules_read_in_the_largest_whole_unit():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert [every(n).label() for n in (1, 5, 60, 360, 1440, 10080, 90)] == [
+            "every minute", "every 5 minutes", "every hour", "every 6 hours", "every day", "every 7 days",
+            "every 90 minutes"]
+        assert daily(2, 5).label() == "daily at 02:05"
+    with translation.override("zh-hans"):
+        assert every(10080).label() == "每 7 天" and daily(2, 5).label() == "每天 02:05"
