@@ -6,6 +6,7 @@ gunicorn and stops it when it stops. Each run is logged on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -58,6 +59,7 @@ def run_worker(*, once: bool = False, poll: float = POLL_SECONDS, parent_pid: in
     stop = stop or threading.Event()
     previous: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():
+        _default_signals_in_forked_children()
         handler = stop_handler(stop)
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, handler)
@@ -66,6 +68,26 @@ def run_worker(*, once: bool = False, poll: float = POLL_SECONDS, parent_pid: in
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+_RESET_IN_CHILDREN = False
+
+
+def _default_signals_in_forked_children() -> None:
+    """A process the worker forks (a job's worker pool) starts with the default SIGTERM/SIGINT, so
+    Pool.terminate() ends it at once: a Python-level handler could miss a signal that arrives just
+    before the child blocks on a lock, and the stop handler only sets an event."""
+    global _RESET_IN_CHILDREN
+    if _RESET_IN_CHILDREN:
+        return
+
+    def reset() -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError):  # not the main thread of the child
+                signal.signal(sig, signal.SIG_DFL)
+
+    os.register_at_fork(after_in_child=reset)
+    _RESET_IN_CHILDREN = True
 
 
 def stop_handler(stop: threading.Event):

@@ -271,7 +271,7 @@ SIGTERM_CHILD_SCRIPT = """
 import multiprocessing, os, signal, sys, threading
 import django
 django.setup()
-from qianke.jobs.worker import stop_handler
+from qianke.jobs import worker
 
 def wait_long(ready):
     ready.set()
@@ -279,7 +279,8 @@ def wait_long(ready):
 
 context = multiprocessing.get_context("fork")
 stop = threading.Event()
-signal.signal(signal.SIGTERM, stop_handler(stop))
+worker._default_signals_in_forked_children()
+signal.signal(signal.SIGTERM, worker.stop_handler(stop))
 ready = context.Event()
 child = context.Process(target=wait_long, args=(ready,))
 child.start()
