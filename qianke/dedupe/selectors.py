@@ -104,6 +104,20 @@ def merge_get(*, user: User, merge_id: int) -> Merge:
     return merge
 
 
+def snapshot_names(merge: Merge) -> dict[str, dict[int, str]]:
+    """Names of the owners and teams a merge's snapshot refers to, read in one query each (merge page)."""
+    from qianke.accounts.models import Team
+
+    ids: dict[str, set] = {"owner": set(), "team": set()}
+    for side in ("before", "after"):
+        for key, found in ids.items():
+            value = (merge.snapshot.get(side) or {}).get(key)
+            if value not in (None, ""):
+                found.add(value)
+    return {"owner": {u.pk: str(u) for u in User.objects.filter(pk__in=ids["owner"])},
+            "team": {t.pk: str(t) for t in Team.objects.filter(pk__in=ids["team"])}}
+
+
 def merged_customers(merge: Merge) -> list[Customer]:
     return [m.customer for m in merge.merged.select_related("customer")]
 

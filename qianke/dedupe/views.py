@@ -56,15 +56,12 @@ def _display(customer: Customer, key: str) -> str:
     return "" if value in (None, "") else str(value)
 
 
-def _readable(key: str, value: Any) -> str:
-    """A stored snapshot value as a person reads it."""
-    from qianke.accounts.models import Team, User
-
+def _readable(key: str, value: Any, names: dict[str, dict[int, str]]) -> str:
+    """A stored snapshot value as a person reads it (`names`: selectors.snapshot_names)."""
     if value in (None, ""):
         return ""
     if key in ("owner", "team"):
-        related = (User if key == "owner" else Team).objects.filter(pk=value).first()
-        return str(related) if related else str(value)
+        return names[key].get(value, str(value))
     if key.startswith("custom."):
         return "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
     field = Customer._meta.get_field(key)
@@ -218,7 +215,9 @@ def merge_detail(request, merge_id: int):
             if k in services.MERGE_FIELDS or k.startswith("custom.")]
     changed = [k for k in keys if before.get(k) != after.get(k)]
     labels = services.field_labels(changed)
-    fields = [{"label": labels[k], "before": _readable(k, before.get(k)), "after": _readable(k, after.get(k))}
+    people = selectors.snapshot_names(merge)
+    fields = [{"label": labels[k], "before": _readable(k, before.get(k), people),
+               "after": _readable(k, after.get(k), people)}
               for k in changed]
     names = {c.pk: c for c in merged}
     moved = [{"label": selectors.table_label(m["model"]), "count": len(m["pks"]), "customer": names.get(m["customer"])}

@@ -222,3 +222,14 @@ def test_evidence_notes_are_shown_translated():
         assert _evidence_rows([{"evidence": evidence}])[0]["rows"][0]["note"] == "号码相同"
     with translation.override("en"):
         assert _evidence_rows([{"evidence": evidence}])[0]["rows"][0]["note"] == "same number"
+
+
+def test_merge_page_names_the_owners_before_and_after(client, org, make_customer):
+    from qianke.dedupe.services import customer_merge
+
+    a = make_customer(org.rep, "北京华为技术有限公司")
+    b = make_customer(org.rep2, "华为技术（北京）有限公司")
+    merge = customer_merge(actor=org.manager, survivor_id=a.pk, merged_ids=[b.pk], field_choices={"owner": b.pk})
+    client.force_login(org.manager)
+    html = client.get(reverse("dedupe:merge_detail", args=[merge.pk])).content.decode()
+    assert str(org.rep) in html and str(org.rep2) in html
