@@ -206,6 +206,66 @@ def pinyin_full(text: str) -> str:
     return searchable("".join(lazy_pinyin(searchable(text), errors="default")))
 
 
+# Every toneless syllable pypinyin gives a character (ü as v), but the interjections m, n and hm:
+# with them nearly any vowel-final text would split in several ways ("anhui" as a-n-hui).
+_SYLLABLE_TABLE = """
+a ai an ang ao ba bai ban bang bao bei ben beng bi bian biang biao bie bin bing bo bong bu ca cai can cang cao ce cei
+cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo ci cong cou
+cu cuan cui cun cuo da dai dan dang dao de den deng di dian diao die din ding diu dong dou du duan dui dun duo e ei en
+eng er fa fan fang fei fen feng fiao fo fou fu ga gai gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui
+gun guo ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang hui hun huo ji jia jian jiang jiao jie jin
+jing jiong jiu ju juan jue jun ka kai kan kang kao ke ken keng kong kou ku kua kuai kuan kuang kui kun kuo la lai lan
+lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lun luo lv lve ma mai man mang mao me
+mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang niao nie nin
+ning niu nong nou nu nuan nun nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao pie pin ping po pou pu qi
+qia qian qiang qiao qie qin qing qiong qiu qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo
+sa sai san sang sao se sen seng sha shai shan shang shao she shen sheng shi shou shu shua shuai shuan shuang shui shun
+shuo si song sou su suan sui sun suo ta tai tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa
+wai wan wang wei wen weng wo wong wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye
+yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhen zheng
+zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo
+"""
+PINYIN_SYLLABLES = frozenset(_SYLLABLE_TABLE.split())
+_LONGEST_SYLLABLE = max(map(len, PINYIN_SYLLABLES))
+# A query that splits into syllables in more ways than this is looked up by its grams instead.
+MAX_SYLLABLE_SPLITS = 4
+
+
+def pinyin_syllable_splits(text: str) -> list[tuple[str, ...]]:
+    """Every way to write `text` as whole syllables (xian → [xian], [xi, an]); [] when there is none or
+    more than MAX_SYLLABLE_SPLITS."""
+    if not text or len(text) > 60:
+        return []
+    # splits[i]: the splits of text[i:], built from the end.
+    splits: list[list[tuple[str, ...]]] = [[] for _ in range(len(text))] + [[()]]
+    for start in range(len(text) - 1, -1, -1):
+        found: list[tuple[str, ...]] = []
+        for end in range(start + 1, min(start + _LONGEST_SYLLABLE, len(text)) + 1):
+            if text[start:end] in PINYIN_SYLLABLES:
+                found += [(text[start:end], *rest) for rest in splits[end]]
+                if len(found) > MAX_SYLLABLE_SPLITS:
+                    return []
+        splits[start] = found
+    return splits[0]
+
+
+def syllable_pairs(words: list[str]) -> list[str]:
+    """Tokens of neighbouring syllables (bei jing hua → beijing jinghua), each run of syllables ended by
+    its last syllable on its own, so that a phrase of pairs never runs on into the next run or name.
+    `words` is lazy_pinyin's output: syllables, and the text between Chinese characters as it is."""
+    tokens: list[str] = []
+    run: list[str] = []
+    for word in (*words, ""):
+        if word in PINYIN_SYLLABLES:
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            tokens += [run[i] + run[i + 1] for i in range(len(run) - 1)]
+            tokens.append(run[-1])
+        run = []
+    return tokens
+
+
 def pinyin_initials(text: str) -> str:
     """北京华为 → bjhw; latin words and digits contribute their characters."""
     parts = lazy_pinyin(searchable(text), style=Style.FIRST_LETTER, errors="default")
@@ -254,7 +314,12 @@ def search_document(
         name_tokens += grams(text, NAME_GRAM)
         if _CJK_CHAR.search(text):
             pinyin_tokens += grams(pinyin_initials(text), PINYIN_GRAM)
-            pinyin_tokens += grams(pinyin_full(text), PINYIN_GRAM)
+            words = lazy_pinyin(text, errors="default")
+            pinyin_tokens += grams(searchable("".join(words)), PINYIN_GRAM)
+            # Whole syllables next to each other: a query of whole syllables is one token per pair,
+            # which GIN/FTS5 answer exactly; its grams (zho hou oux uxi xin ing for zhouxing) also occur
+            # apart in many names (oux, uxi: every 有限, youxian).
+            pinyin_tokens += syllable_pairs(words)
     for phone in phones:
         digits = phone_digits(phone)
         if len(digits) >= DIGIT_GRAM:
@@ -276,7 +341,8 @@ def search_document(
 
 @dataclass(frozen=True)
 class SearchClause:
-    """One alternative of a query: a phrase of grams (or a prefix) in one column."""
+    """One alternative of a query: a phrase of tokens in one column, its last token a prefix when
+    `prefix` (a query shorter than a gram; syllable pairs, whose last syllable may be half typed)."""
 
     column: str  # names | pinyin | digits | other
     tokens: tuple[str, ...]
@@ -303,9 +369,26 @@ def search_clauses(query: str) -> list[SearchClause]:
         return clauses
     return [
         _clause("names", text, NAME_GRAM),
-        _clause("pinyin", text, PINYIN_GRAM),
+        *_pinyin_clauses(text),
         _clause("other", text, OTHER_GRAM),
     ]
+
+
+# Shorter latin queries are mostly initials (xk, bjhw), which whole-syllable splits would miss.
+SYLLABLE_QUERY_MIN = 4
+
+
+def _pinyin_clauses(text: str) -> list[SearchClause]:
+    """Whole syllables (zhouxi, zhouxing, beijinghua) match syllables of a name in a row, the last one
+    possibly half typed (xi of xing): a phrase of syllable pairs per way to split the query, its last
+    pair a prefix. Anything else (initials, a text that does not split, one syllable) matches anywhere
+    in the pinyin, as a phrase of its grams."""
+    splits = pinyin_syllable_splits(text) if len(text) >= SYLLABLE_QUERY_MIN else []
+    pairs = dict.fromkeys(tuple(s[i] + s[i + 1] for i in range(len(s) - 1)) for s in splits if len(s) >= 2)
+    clauses = [SearchClause("pinyin", tokens, prefix=True) for tokens in pairs]  # chan-gan = chang-an
+    if not clauses or any(len(s) == 1 for s in splits):
+        clauses.append(_clause("pinyin", text, PINYIN_GRAM))
+    return clauses
 
 
 # ---------------------------------------------------------------------------------------------

@@ -111,9 +111,8 @@ def _merged(clauses: list[SearchClause]) -> list[tuple[tuple[str, ...], tuple[st
 def _fts5_clause(columns: tuple[str, ...], tokens: tuple[str, ...], prefix: bool) -> str:
     # Tokens hold only [0-9a-z] and CJK characters, so quoting them is safe.
     target = columns[0] if len(columns) == 1 else "{" + " ".join(columns) + "}"
-    if prefix:
-        return f'{target} : "{tokens[0]}"*'
-    return f'{target} : "{" ".join(tokens)}"'
+    # FTS5: a * after the phrase makes its last token a prefix.
+    return f'{target} : "{" ".join(tokens)}"' + ("*" if prefix else "")
 
 
 # Frequencies of the most common grams per token column (pg_stats of the expression indexes), read
@@ -151,13 +150,14 @@ PG_INDEX_GRAMS = 3
 
 def _pg_index_condition(columns: tuple[str, ...], tokens: tuple[str, ...], prefix: bool) -> tuple[str, list]:
     """GIN's part: all candidates, some of which may have the grams apart rather than as a phrase."""
+    whole = tokens[:-1] if prefix else tokens
+    frequencies = _pg_frequencies()
+    grams = sorted(set(whole), key=lambda t: sum(frequencies.get(c, {}).get(t, 0.0) for c in columns))
+    # Tokens hold only [0-9a-z] and CJK characters, so quoting them is safe.
+    terms = [f"'{t}'" for t in grams[: PG_INDEX_GRAMS - prefix]]
     if prefix:
-        query = f"'{tokens[0]}':*"
-    else:
-        frequencies = _pg_frequencies()
-        grams = sorted(set(tokens), key=lambda t: sum(frequencies.get(c, {}).get(t, 0.0) for c in columns))
-        # Tokens hold only [0-9a-z] and CJK characters, so quoting them is safe.
-        query = " & ".join(f"'{t}'" for t in grams[:PG_INDEX_GRAMS])
+        terms.append(f"'{tokens[-1]}':*")
+    query = " & ".join(terms)
     parts = [f"{pg_tsvector(c)} @@ %s::tsquery" for c in columns]
     return "(" + " OR ".join(parts) + ")", [query] * len(columns)
 
@@ -166,7 +166,7 @@ def _pg_text_condition(columns: tuple[str, ...], tokens: tuple[str, ...], prefix
     """The exact test on the token text: the phrase's grams next to each other, or a token starting
     with the prefix. `strpos(…) <> 0`, not LIKE '%…%', which the planner guesses to match almost nothing."""
     if prefix:
-        needle, template = f" {tokens[0]}", "strpos(' ' || {c}, %s) <> 0"
+        needle, template = f" {' '.join(tokens)}", "strpos(' ' || {c}, %s) <> 0"
     else:
         needle, template = f" {' '.join(tokens)} ", "strpos(' ' || {c} || ' ', %s) <> 0"
     return "(" + " OR ".join(template.format(c=c) for c in columns) + ")", [needle] * len(columns)
@@ -201,21 +201,31 @@ PG_PROBE_ROWS = 4_000
 PG_BITMAP_ROW_COST = 5
 
 
+# From this length a prefix is estimated by the listed tokens it starts (syllable pairs: zhouxi);
+# shorter ones (x, bj) start too many unlisted tokens to tell.
+PG_PREFIX_ESTIMATE_MIN = 4
+
+
 def _pg_candidates_bound(clauses) -> float | None:
     """At most how many rows GIN hands out for these clauses (the rarest gram of each clause, from
     pg_stats; a gram missing from the statistics is rarer than the rarest one listed), or None when
-    unknown (prefixes, no statistics yet)."""
+    unknown (short prefixes, no statistics yet)."""
     frequencies = _pg_frequencies()
     total = 0.0
     for columns, tokens, prefix in clauses:
-        if prefix:
+        if prefix and len(tokens[-1]) < PG_PREFIX_ESTIMATE_MIN:
             return None
         for column in columns:
             listed = frequencies.get(column)
             if not listed:
                 return None
             floor = min(listed.values())
-            total += min(listed.get(t, floor) for t in tokens)
+            estimates = [listed.get(t, floor) for t in (tokens[:-1] if prefix else tokens)]
+            if prefix:
+                # A long prefix (a syllable pair half typed): its listed completions, or a rare one.
+                completions = sum(f for t, f in listed.items() if t.startswith(tokens[-1]))
+                estimates.append(completions or floor)
+            total += min(estimates)
     return total * _pg_rows
 
 

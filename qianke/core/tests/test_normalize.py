@@ -326,6 +326,42 @@ def test_search_clauses_for_latin_look_at_names_pinyin_and_other():
     assert next(c for c in short if c.column == "pinyin") == n.SearchClause("pinyin", ("bj",), prefix=True)
 
 
+def test_syllable_splits_give_every_reading_of_whole_syllables():
+    assert n.pinyin_syllable_splits("zhouxing") == [("zhou", "xing")]
+    assert sorted(n.pinyin_syllable_splits("xian")) == [("xi", "an"), ("xian",)]
+    assert n.pinyin_syllable_splits("bjhw") == []
+    assert n.pinyin_syllable_splits("beijinghuaw") == []  # the last syllable is still being typed
+    assert n.pinyin_syllable_splits("xianxianxian") == []  # 8 readings: more than MAX_SYLLABLE_SPLITS
+
+
+def test_syllable_pairs_stay_within_a_run_of_chinese_characters():
+    assert n.syllable_pairs(["bei", "jing", "hua", "wei"]) == ["beijing", "jinghua", "huawei", "wei"]
+    assert n.syllable_pairs(["3d", "da", "yin", "bei", "jing"]) == ["dayin", "yinbei", "beijing", "jing"]
+    assert n.syllable_pairs(["hua", "abc", "wei"]) == []
+    assert n.syllable_pairs(["hua"]) == []
+
+
+def test_search_document_holds_syllable_pairs_that_do_not_run_into_the_next_name():
+    doc = n.search_document(names=["北京", "京华印刷"], phones=[], others=[])
+    pinyin = " " + doc.pinyin + " "
+    assert " beijing jing " in pinyin and " jinghua huayin yinshua shua " in pinyin
+    assert " beijing jinghua " not in pinyin  # two names, not one
+
+
+def test_search_clauses_of_whole_syllables_are_phrases_of_syllable_pairs():
+    assert [c for c in n.search_clauses("zhouxing") if c.column == "pinyin"] == [
+        n.SearchClause("pinyin", ("zhouxing",), prefix=True)]
+    assert [c for c in n.search_clauses("beijinghua") if c.column == "pinyin"] == [
+        n.SearchClause("pinyin", ("beijing", "jinghu", "hua"), prefix=True),
+        n.SearchClause("pinyin", ("beijing", "jinghua"), prefix=True)]
+    # one reading is a single syllable: it is also looked for anywhere, by its grams
+    xian = [c for c in n.search_clauses("xian") if c.column == "pinyin"]
+    assert n.SearchClause("pinyin", ("xian",), prefix=True) in xian
+    assert n.SearchClause("pinyin", ("xia", "ian")) in xian
+    # short queries are initials more often than syllables
+    assert [c for c in n.search_clauses("hua") if c.column == "pinyin"] == [n.SearchClause("pinyin", ("hua",))]
+
+
 def test_search_clauses_for_digits_use_the_digit_column_from_four_digits():
     assert [c.column for c in n.search_clauses("123")] == ["names"]
     clauses = n.search_clauses("1234 5678")
@@ -342,11 +378,12 @@ def test_a_query_matches_the_document_it_was_taken_from():
     """Every clause's tokens appear consecutively in the column they target (what phrase search needs)."""
     doc = n.search_document(names=["重庆长安汽车股份有限公司"], phones=["023-6759 4008"], others=["KH202611000042"])
     for query, column in (("长安汽车", "names"), ("cqca", "pinyin"), ("changan", "pinyin"),
+                          ("changanqiche", "pinyin"),
                           ("67594008", "digits"), ("000042", "digits"), ("kh2026", "other")):
-        clause = next(c for c in n.search_clauses(query) if c.column == column)
-        tokens = getattr(doc, column).split()
-        joined = " " + " ".join(tokens) + " "
-        assert " " + " ".join(clause.tokens) + " " in joined, (query, column)
+        joined = " " + " ".join(getattr(doc, column).split()) + " "
+        clauses = [c for c in n.search_clauses(query) if c.column == column]
+        # alternatives (ways to split into syllables): one of them is the document's
+        assert any(" " + " ".join(c.tokens) + ("" if c.prefix else " ") in joined for c in clauses), (query, column)
 
 
 # ---------------------------------------------------------------------------------------------

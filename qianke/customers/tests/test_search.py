@@ -126,6 +126,49 @@ def test_search_by_contact_name(book):
     assert everywhere(book, "ln") == {HUAWEI}
 
 
+def test_whole_syllables_find_names_with_those_syllables_in_a_row(book, make_customer, make_contact):
+    zhou = make_customer(book.rep, "周兴贸易有限公司")
+    xian = make_customer(book.rep, "西安先导电子有限公司")
+    assert everywhere(book, "zhouxing") == {zhou.name}
+    assert everywhere(book, "zhouxingmaoyi") == {zhou.name}
+    assert everywhere(book, "ZhouXing") == {zhou.name}
+    # 西安 (xi-an) and 先导 (xian-dao): both readings of "xian", which as one syllable is also in 有限 (you-xian)
+    assert everywhere(book, "xian") == {xian.name, zhou.name, HUAWEI, CHONGQING}
+    assert everywhere(book, "xianxiandao") == {xian.name}
+    # typed letter by letter, the name is found all the way (zhou-xi and zhou-xin: the last syllable
+    # half typed; zhoux does not split into syllables and is looked for anywhere)
+    for typed in ("zhou", "zhoux", "zhouxi", "zhouxin", "zhouxing"):
+        assert zhou.name in everywhere(book, typed), typed
+    # syllables are matched whole: ou-xi is not a pair of syllables of 周兴
+    assert everywhere(book, "ouxi") == set()
+    assert everywhere(book, "ouxing") == set()
+    # pairs do not run from one name into the next (customer name, then a contact's)
+    make_contact(book.rep, zhou, "易达")
+    assert everywhere(book, "maoyiyida") == set()
+    assert everywhere(book, "yida") == {zhou.name}
+
+
+def test_migration_adds_syllable_pairs_to_existing_entries(book):
+    """Entries written before syllable pairs existed are recomputed by migration 0009."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from qianke.customers.models import CustomerSearch
+
+    entry = CustomerSearch.objects.get(customer=book.huawei)
+    current = entry.pinyin
+    old = " ".join(t for t in current.split() if t not in {"beijing", "jinghua", "huawei", "weiji", "jishu"})
+    CustomerSearch.objects.filter(pk=entry.pk).update(pinyin=old)
+    assert everywhere(book, "beijinghuawei") == set()
+    migration = importlib.import_module("qianke.customers.migrations.0009_search_syllable_pairs")
+    migration.forwards(apps, SimpleNamespace(connection=connection))  # all it reads of the schema editor
+    assert CustomerSearch.objects.get(customer=book.huawei).pinyin == current
+    assert everywhere(book, "beijinghuawei") == {HUAWEI}
+
+
 def test_queries_with_nothing_searchable_find_nothing(book):
     assert found(book.admin, "——") == set()
     assert found(book.rep, "!!") == set()
