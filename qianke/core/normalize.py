@@ -384,6 +384,10 @@ def _pinyin_clauses(text: str) -> list[SearchClause]:
     pair a prefix. Anything else (initials, a text that does not split, one syllable) matches anywhere
     in the pinyin, as a phrase of its grams."""
     splits = pinyin_syllable_splits(text) if len(text) >= SYLLABLE_QUERY_MIN else []
+    # The readings with the fewest syllables: tian-jia, not ti-an-ji-a, whose short last pair (jia, a
+    # prefix) starts most pinyin tokens. A one-syllable reading leaves the grams, which find every reading.
+    fewest = min(map(len, splits), default=0)
+    splits = [s for s in splits if len(s) == fewest]
     pairs = dict.fromkeys(tuple(s[i] + s[i + 1] for i in range(len(s) - 1)) for s in splits if len(s) >= 2)
     clauses = [SearchClause("pinyin", tokens, prefix=True) for tokens in pairs]  # chan-gan = chang-an
     if not clauses or any(len(s) == 1 for s in splits):
