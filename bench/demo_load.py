@@ -15,8 +15,10 @@ rows and the indexes. Medians over the runs are printed; --json writes every run
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -36,9 +38,14 @@ def parse_args(argv=None):
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--database-url", default="", help="PostgreSQL URL; the database is dropped and created")
     p.add_argument("--home", default="", help="QIANKE_HOME (default: a new temporary folder)")
-    p.add_argument("--baseline-customers", type=int, default=50_000)
+    p.add_argument("--baseline-customers", type=int, default=50_000, help="0: no baseline")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", default="")
+    p.add_argument("--workers", type=int, default=None, help="builder processes (default: demo_generate's choice)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a constant of qianke.core.demo for the runs (a Python literal), e.g. PG_SUSPEND_FOREIGN_KEYS=False")
+    p.add_argument("--slow", type=float, default=0.5, help="print statements slower than this many seconds")
+    p.add_argument("--batch-size", type=int, default=0, help="customers a batch (default: demo_generate's)")
     return p.parse_args(argv)
 
 
@@ -89,6 +96,20 @@ def baseline(connection, customers: int) -> dict:
             "method": "COPY" if connection.vendor == "postgresql" else "executemany"}
 
 
+def _cpu_self_children() -> tuple[float, float]:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def _backend_cpu(pid: int | None) -> float:
+    """CPU seconds of the PostgreSQL backend serving this connection (same machine only)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def one_run(args) -> dict:
     from django.core.management import call_command
     from django.db import connection
@@ -98,20 +119,56 @@ def one_run(args) -> dict:
     connection.close()
     fresh_database(args)
     call_command("migrate", verbosity=0)
+    backend = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
     load_before = os.getloadavg()[0]
+    last_batch = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        last_batch[0] = time.perf_counter()
+
+    options = {k: v for k, v in (("workers", args.workers), ("batch_size", args.batch_size or None)) if v is not None}
+    cpu_before, backend_before = _cpu_self_children(), _backend_cpu(backend)
     started = time.perf_counter()
-    counts = demo_generate(customers=args.customers, seed=args.seed)
+    slow: list[tuple[float, str]] = []
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            took = time.perf_counter() - began
+            if took >= args.slow:
+                slow.append((round(took, 2), " ".join(str(sql).split())[:90]))
+
+    with connection.execute_wrapper(timed):
+        counts = demo_generate(customers=args.customers, seed=args.seed, progress=progress, **options)
     seconds = time.perf_counter() - started
+    cpu_after, backend_after = _cpu_self_children(), _backend_cpu(backend)
     load_after = os.getloadavg()[0]
-    raw = baseline(connection, min(args.customers, args.baseline_customers))
+    rows_seconds = (last_batch[0] or started) - started
+    cpu = {"writer": cpu_after[0] - cpu_before[0], "workers": cpu_after[1] - cpu_before[1],
+           "backend": backend_after - backend_before}
+    raw = baseline(connection, min(args.customers, args.baseline_customers)) if args.baseline_customers else None
     result = {"customers": counts["customers"], "contacts": counts["contacts"],
               "activities": counts["activities"], "seconds": seconds,
-              "customers_per_s": counts["customers"] / seconds, "baseline": raw,
-              "ratio": counts["customers"] / seconds / raw["customers_per_s"],
-              "loadavg": [round(load_before, 2), round(load_after, 2)]}
-    print(f"demo {result['customers']:,} customers in {seconds:.1f} s = {result['customers_per_s']:,.0f}/s; "
-          f"baseline {raw['method']} {raw['customers_per_s']:,.0f}/s; ratio {result['ratio']:.0%}; "
-          f"load average {load_before:.1f} → {load_after:.1f}", flush=True)
+              "customers_per_s": counts["customers"] / seconds, "rows_seconds": rows_seconds,
+              "rows_customers_per_s": counts["customers"] / rows_seconds if rows_seconds else None,
+              "tail_seconds": seconds - rows_seconds, "cpu_seconds": cpu, "baseline": raw,
+              "ratio": counts["customers"] / seconds / raw["customers_per_s"] if raw else None,
+              "loadavg": [round(load_before, 2), round(load_after, 2)], "slow_statements": slow}
+    for took, sql in slow:
+        print(f"  {took:6.2f} s  {sql}")
+    per = 1e6 / max(counts["customers"], 1)
+    print(f"demo {result['customers']:,} customers in {seconds:.1f} s = {result['customers_per_s']:,.0f}/s "
+          f"(rows {rows_seconds:.1f} s = {result['rows_customers_per_s'] or 0:,.0f}/s, "
+          f"tail {seconds - rows_seconds:.1f} s); CPU µs a customer: writer {cpu['writer'] * per:.0f}, "
+          f"workers {cpu['workers'] * per:.0f}, backend {cpu['backend'] * per:.0f}; "
+          + (f"baseline {raw['method']} {raw['customers_per_s']:,.0f}/s; ratio {result['ratio']:.0%}; " if raw else "")
+          + f"load average {load_before:.1f} → {load_after:.1f}", flush=True)
     return result
 
 
@@ -128,12 +185,24 @@ def main(argv=None) -> int:
     django.setup()
     from django.db import connection
 
+    from qianke.core import demo
+
+    for assignment in args.set:
+        name, value = assignment.split("=", 1)
+        if not hasattr(demo, name):
+            raise SystemExit(f"qianke.core.demo has no {name}")
+        setattr(demo, name, ast.literal_eval(value))
     runs = [one_run(args) for _ in range(args.runs)]
     median = statistics.median(r["customers_per_s"] for r in runs)
-    base = statistics.median(r["baseline"]["customers_per_s"] for r in runs)
-    ratio = statistics.median(r["ratio"] for r in runs)
-    print(f"{connection.vendor}: median of {len(runs)} runs: demo {median:,.0f} customers/s, "
-          f"baseline {base:,.0f}/s, ratio {ratio:.0%}")
+    rows = statistics.median(r["rows_customers_per_s"] or 0 for r in runs)
+    tail = statistics.median(r["tail_seconds"] for r in runs)
+    line = (f"{connection.vendor}: median of {len(runs)} runs: demo {median:,.0f} customers/s "
+            f"(rows phase {rows:,.0f}/s, tail {tail:.1f} s)")
+    if all(r["baseline"] for r in runs):
+        base = statistics.median(r["baseline"]["customers_per_s"] for r in runs)
+        ratio = statistics.median(r["ratio"] for r in runs)
+        line += f", baseline {base:,.0f}/s, ratio {ratio:.0%}"
+    print(line)
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "runs": runs}, indent=1))
     return 0

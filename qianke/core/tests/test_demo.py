@@ -182,3 +182,82 @@ def test_indexes_a_killed_bulk_load_left_dropped_are_built_again(home):
         assert _plain_indexes(cursor, BULK_TABLES) == before
     assert not SuspendedIndex.objects.exists()
     assert restore_suspended_indexes() == []
+
+
+def _foreign_keys_now() -> list[tuple[str, str, str, bool]]:
+    """(table, name, definition, validated) of the bulk tables' foreign keys (PostgreSQL)."""
+    from django.db import connection
+
+    from qianke.core.demo import BULK_TABLES
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.relname, k.conname, pg_get_constraintdef(k.oid), k.convalidated FROM pg_constraint k "
+            "JOIN pg_class t ON t.oid = k.conrelid WHERE k.contype = 'f' AND t.relname = ANY(%s) ORDER BY 1, 2",
+            [list(BULK_TABLES)],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_on_postgresql_puts_back_every_foreign_key_validated(home):
+    """A large PostgreSQL load drops the bulk tables' foreign keys and adds them back afterwards: the
+    same keys, with the same definitions (deferrable, initially deferred), validated, and enforced."""
+    from django.db import IntegrityError, connection, transaction
+
+    from qianke.core.models import SuspendedIndex
+
+    if connection.vendor != "postgresql":
+        pytest.skip("foreign keys are suspended on PostgreSQL only")
+    before = _foreign_keys_now()
+    assert len(before) >= 8 and all(validated for *_rest, validated in before)
+    dropped = []
+
+    def progress(done, total):
+        if not dropped:
+            dropped.append(_foreign_keys_now())
+
+    demo_generate(customers=300, seed=3, workers=0, batch_size=100, suspend_index=True, progress=progress)
+    assert dropped == [[]]  # none during the load
+    assert _foreign_keys_now() == before
+    assert not SuspendedIndex.objects.exists()
+    customer = Customer.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(customer_id=customer.pk + 10**6, name="无主")
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_foreign_keys_a_killed_load_left_dropped_come_back_validated(home):
+    """A load killed while the foreign keys were dropped leaves them in SuspendedIndex; the next load
+    or `qianke init` (restore_suspended_indexes) adds them back and validates them. A row written
+    meanwhile that breaks one makes the validation fail: the key is back (NOT VALID, enforced for new
+    rows) and stays recorded."""
+    from django.db import connection
+
+    from qianke.core.demo import BULK_TABLES, _suspend_foreign_keys, restore_suspended_indexes
+    from qianke.core.models import SuspendedIndex
+
+    if connection.vendor != "postgresql":
+        pytest.skip("foreign keys are suspended on PostgreSQL only")
+    demo_generate(customers=20, seed=2, workers=0)
+    before = _foreign_keys_now()
+    keys = _suspend_foreign_keys(BULK_TABLES)  # ... and the process dies here
+    assert _foreign_keys_now() == [] and SuspendedIndex.objects.count() == len(keys) == len(before)
+
+    assert sorted(restore_suspended_indexes()) == sorted(key for key, _sql in keys)
+    assert _foreign_keys_now() == before
+    assert not SuspendedIndex.objects.exists()
+
+    _suspend_foreign_keys(BULK_TABLES)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_contact SET customer_id = customer_id + 1000000 WHERE id = "
+                       "(SELECT MIN(id) FROM customers_contact)")
+    with pytest.raises(Exception, match="violates foreign key"):
+        restore_suspended_indexes()
+    assert {(table, name) for table, name, _d, _v in _foreign_keys_now()} == {(t, n) for t, n, _d, _v in before}
+    assert [name for _t, name, _d, validated in _foreign_keys_now() if not validated] == [
+        name for table, name, definition, _v in before
+        if table == "customers_contact" and "REFERENCES customers_customer" in definition]
+    assert SuspendedIndex.objects.exists()
