@@ -227,6 +227,8 @@ zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zu
 """
 PINYIN_SYLLABLES = frozenset(_SYLLABLE_TABLE.split())
 _LONGEST_SYLLABLE = max(map(len, PINYIN_SYLLABLES))
+# Each syllable and the syllables it begins (xi: xi, xia, xian, … xiu), for a last syllable half typed.
+_SYLLABLES_BY_START = {s: sorted(t for t in PINYIN_SYLLABLES if t.startswith(s)) for s in PINYIN_SYLLABLES}
 # A query that splits into syllables in more ways than this is looked up by its grams instead.
 MAX_SYLLABLE_SPLITS = 4
 
@@ -347,6 +349,9 @@ class SearchClause:
     column: str  # names | pinyin | digits | other
     tokens: tuple[str, ...]
     prefix: bool = False
+    # With a prefix: every whole token the last one can be (syllable pairs: zhouxi → zhouxi, zhouxia,
+    # … zhouxing), which indexes look up exactly instead of scanning every token the prefix starts.
+    completions: tuple[str, ...] = ()
 
 
 def _clause(column: str, text: str, size: int) -> SearchClause:
@@ -388,8 +393,17 @@ def _pinyin_clauses(text: str) -> list[SearchClause]:
     # prefix) starts most pinyin tokens. A one-syllable reading leaves the grams, which find every reading.
     fewest = min(map(len, splits), default=0)
     splits = [s for s in splits if len(s) == fewest]
-    pairs = dict.fromkeys(tuple(s[i] + s[i + 1] for i in range(len(s) - 1)) for s in splits if len(s) >= 2)
-    clauses = [SearchClause("pinyin", tokens, prefix=True) for tokens in pairs]  # chan-gan = chang-an
+    clauses: dict[tuple[str, ...], SearchClause] = {}  # chan-gan and chang-an: one clause
+    for split in splits:
+        if len(split) < 2:
+            continue
+        pairs = tuple(split[i] + split[i + 1] for i in range(len(split) - 1))
+        completions = tuple(split[-2] + s for s in _SYLLABLES_BY_START[split[-1]])
+        clause = clauses.get(pairs)
+        if clause is not None:
+            completions = tuple(dict.fromkeys(clause.completions + completions))
+        clauses[pairs] = SearchClause("pinyin", pairs, prefix=True, completions=completions)
+    clauses = list(clauses.values())
     if not clauses or any(len(s) == 1 for s in splits):
         clauses.append(_clause("pinyin", text, PINYIN_GRAM))
     return clauses

@@ -349,13 +349,19 @@ def test_search_document_holds_syllable_pairs_that_do_not_run_into_the_next_name
 
 
 def test_search_clauses_of_whole_syllables_are_phrases_of_syllable_pairs():
+    # the last syllable may be half typed: its pair is a prefix, with every whole pair it can become
     assert [c for c in n.search_clauses("zhouxing") if c.column == "pinyin"] == [
-        n.SearchClause("pinyin", ("zhouxing",), prefix=True)]
+        n.SearchClause("pinyin", ("zhouxing",), prefix=True, completions=("zhouxing",))]
+    zhouxi = next(c for c in n.search_clauses("zhouxi") if c.column == "pinyin")
+    assert zhouxi.tokens == ("zhouxi",) and zhouxi.prefix
+    assert {"zhouxi", "zhouxian", "zhouxing", "zhouxiu"} <= set(zhouxi.completions)
+    assert all(t.startswith("zhouxi") for t in zhouxi.completions) and len(zhouxi.completions) == 10
     # the readings with the fewest syllables (bei-jing-hua, not bei-jing-hu-a)
-    assert [c for c in n.search_clauses("beijinghua") if c.column == "pinyin"] == [
-        n.SearchClause("pinyin", ("beijing", "jinghua"), prefix=True)]
-    assert [c for c in n.search_clauses("changan") if c.column == "pinyin"] == [
-        n.SearchClause("pinyin", ("changan",), prefix=True)]  # chang-an and chan-gan: one pair
+    assert [(c.tokens, c.completions) for c in n.search_clauses("beijinghua") if c.column == "pinyin"] == [
+        (("beijing", "jinghua"), ("jinghua", "jinghuai", "jinghuan", "jinghuang"))]
+    # chang-an and chan-gan: one clause, the completions of both
+    changan = [c for c in n.search_clauses("changan") if c.column == "pinyin"]
+    assert len(changan) == 1 and set(changan[0].completions) == {"changan", "changang"}
     # one reading is a single syllable: looked for anywhere by its grams, which find xi-an too
     assert [c for c in n.search_clauses("xian") if c.column == "pinyin"] == [n.SearchClause("pinyin", ("xia", "ian"))]
     # short queries are initials more often than syllables

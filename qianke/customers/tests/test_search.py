@@ -149,6 +149,22 @@ def test_whole_syllables_find_names_with_those_syllables_in_a_row(book, make_cus
     assert everywhere(book, "yida") == {zhou.name}
 
 
+def test_newest_matches_of_syllable_pairs_and_other_columns_interleave(book, make_customer):
+    """The pairs are looked up first and the other columns above their oldest id (SQLite): an e-mail
+    match newer than the pair matches still comes first, an older one not at all within the limit."""
+    from qianke.customers import search
+
+    oldest = make_customer(book.rep, "周兴一厂", email="a@example.com")
+    older_mail = make_customer(book.rep, "甲公司", email="zhouxing.a@example.com")
+    middle = make_customer(book.rep, "周兴二厂", email="b@example.com")
+    newest_mail = make_customer(book.rep, "乙公司", email="zhouxing.b@example.com")
+    newest = make_customer(book.rep, "周兴三厂", email="c@example.com")
+    assert search.match_ids("zhouxing", limit=3) == [newest.pk, newest_mail.pk, middle.pk]
+    assert search.match_ids("zhouxing", limit=10) == [newest.pk, newest_mail.pk, middle.pk, older_mail.pk,
+                                                       oldest.pk]
+    assert search.match_ids("zhouxing", before=middle.pk, limit=1) == [older_mail.pk]
+
+
 def test_migration_adds_syllable_pairs_to_existing_entries(book):
     """Entries written before syllable pairs existed are recomputed by migration 0009."""
     import importlib
