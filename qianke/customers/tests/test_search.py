@@ -150,8 +150,7 @@ def test_whole_syllables_find_names_with_those_syllables_in_a_row(book, make_cus
 
 
 def test_newest_matches_of_syllable_pairs_and_other_columns_interleave(book, make_customer):
-    """The pairs are looked up first and the other columns above their oldest id (SQLite): an e-mail
-    match newer than the pair matches still comes first, an older one not at all within the limit."""
+    """Matches of the syllable pairs (names) and of the grams (e-mails) come newest first together."""
     from qianke.customers import search
 
     oldest = make_customer(book.rep, "周兴一厂", email="a@example.com")
