@@ -66,7 +66,6 @@ YEARS_BACK = 3
 # PostgreSQL, large loads into a table no larger than the load (see demo_generate).
 PG_SUSPEND_PLAIN_INDEXES = False
 PG_SUSPEND_FOREIGN_KEYS = True
-PG_GIN_LONGEST_FIRST = True
 # From this many customers the tables are vacuumed and analysed after the load.
 VACUUM_FROM = 100_000
 DEMO_PASSWORD_FILE = "demo-password.txt"
@@ -915,77 +914,6 @@ class _PgTail:
                 cursor.execute("VACUUM ANALYZE customers_customer, customers_contact")
 
 
-# The GIN indexes of the search table by the cost of their build (200,000 demo customers, one session
-# each: pinyin 7.2-7.5 s, digits 5.1-7.2 s, names 1.9-2.6 s, other 1.2-1.7 s); others come last.
-GIN_BUILD_ORDER = ("pinyin", "digits", "names", "other")
-
-
-def _pg_build_gin_longest_first() -> None:
-    """search.PG_INDEXES built in two sessions at once, each taking the next build from one queue,
-    costliest first: the pinyin build alone takes about as long as the other three together, so
-    search's fixed split (digits against the other three) left a core idle for a fifth of the tail."""
-    import queue
-    import threading
-
-    def rank(sql: str) -> int:
-        return next((i for i, column in enumerate(GIN_BUILD_ORDER) if search.pg_tsvector(column) in sql),
-                    len(GIN_BUILD_ORDER))
-
-    pending: queue.SimpleQueue = queue.SimpleQueue()
-    for sql in sorted(search.PG_INDEXES, key=rank):
-        pending.put(sql)
-
-    def drain(cursor) -> None:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        while True:
-            try:
-                sql = pending.get_nowait()
-            except queue.Empty:
-                break
-            cursor.execute(sql)
-        cursor.execute("RESET maintenance_work_mem")
-
-    errors: list[BaseException] = []
-    second = connection.get_new_connection(connection.get_connection_params())
-    second.autocommit = True
-
-    def other_session() -> None:
-        try:
-            with second.cursor() as cursor:
-                drain(cursor)
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
-        finally:
-            second.close()
-
-    thread = threading.Thread(target=other_session, name="qianke-demo-gin")
-    thread.start()
-    try:
-        with connection.cursor() as cursor:
-            drain(cursor)
-    finally:
-        thread.join()
-    if errors:
-        raise errors[0]
-
-
-@contextlib.contextmanager
-def _pg_gin_suspended() -> Iterator[None]:
-    """search.bulk_index_suspended for PostgreSQL outside a transaction, with the builds balanced."""
-    with connection.cursor() as cursor:
-        for sql in search.PG_DROP_INDEXES:
-            cursor.execute(sql)
-    try:
-        yield
-    finally:
-        if PG_GIN_LONGEST_FIRST:
-            _pg_build_gin_longest_first()
-        else:
-            with connection.cursor() as cursor:
-                for sql in search.PG_INDEXES:
-                    cursor.execute(sql)
-
-
 def _jobs(*, customers: int, batch_size: int, seed: int, start: dt.datetime, span: float):
     """(first index, creation times, codes) per batch. Times grow with the index, so newer ids are
     newer customers; codes are allocated here in one block per month of the batch."""
@@ -1066,7 +994,7 @@ def demo_generate(
             elif into_empty:
                 # Entered first, so left last: the search index is rebuilt before these.
                 stack.enter_context(plain_indexes_suspended(BULK_TABLES))
-            stack.enter_context(_pg_gin_suspended() if tail is not None else search.bulk_index_suspended())
+            stack.enter_context(search.bulk_index_suspended())
             if tail is not None:
                 stack.callback(tail.finish)
         if workers:
