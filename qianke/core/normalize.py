@@ -389,21 +389,20 @@ def _pinyin_clauses(text: str) -> list[SearchClause]:
     pair a prefix. Anything else (initials, a text that does not split, one syllable) matches anywhere
     in the pinyin, as a phrase of its grams."""
     splits = pinyin_syllable_splits(text) if len(text) >= SYLLABLE_QUERY_MIN else []
-    # The readings with the fewest syllables: tian-jia, not ti-an-ji-a, whose short last pair (jia, a
-    # prefix) starts most pinyin tokens. A one-syllable reading leaves the grams, which find every reading.
+    # The readings with the fewest syllables: tian-jia, not ti-an-ji-a, whose short last pair (jia) is
+    # the start of very many tokens. A one-syllable reading keeps the grams, which find every reading.
     fewest = min(map(len, splits), default=0)
     splits = [s for s in splits if len(s) == fewest]
-    clauses: dict[tuple[str, ...], SearchClause] = {}  # chan-gan and chang-an: one clause
+    by_pairs: dict[tuple[str, ...], SearchClause] = {}  # chan-gan and chang-an: one clause
     for split in splits:
         if len(split) < 2:
             continue
         pairs = tuple(split[i] + split[i + 1] for i in range(len(split) - 1))
         completions = tuple(split[-2] + s for s in _SYLLABLES_BY_START[split[-1]])
-        clause = clauses.get(pairs)
-        if clause is not None:
-            completions = tuple(dict.fromkeys(clause.completions + completions))
-        clauses[pairs] = SearchClause("pinyin", pairs, prefix=True, completions=completions)
-    clauses = list(clauses.values())
+        if pairs in by_pairs:
+            completions = tuple(dict.fromkeys(by_pairs[pairs].completions + completions))
+        by_pairs[pairs] = SearchClause("pinyin", pairs, prefix=True, completions=completions)
+    clauses = list(by_pairs.values())
     if not clauses or any(len(s) == 1 for s in splits):
         clauses.append(_clause("pinyin", text, PINYIN_GRAM))
     return clauses
