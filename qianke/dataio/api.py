@@ -9,7 +9,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
-from qianke.core.api import responses
+from qianke.core.api import PageOut, PageParams, page_out, responses
 from qianke.core.errors import ValidationFailed
 from qianke.customers.api import custom_filters
 from qianke.customers.schemas import CustomerQuery
@@ -95,9 +95,9 @@ def import_post(request, file: File[UploadedFile], mode: Form[str] = "partial", 
     return Status(201, selectors.import_progress(job))
 
 
-@router.get("/imports", response=responses(list[ImportItemOut]), summary="Recent imports")
-def import_list(request):
-    return selectors.import_list(user=request.auth, limit=100)
+@router.get("/imports", response=responses(PageOut[ImportItemOut]), summary="Imports, newest first")
+def import_list(request, params: Query[PageParams]):
+    return page_out(selectors.import_list(user=request.auth, limit=params.limit, offset=params.offset))
 
 
 @router.get("/imports/{import_id}", response=responses(ImportOut), summary="Status, progress and counts")

@@ -73,7 +73,7 @@ def _import_list(args) -> int:
 
     actor = _actor(args.as_user)
     rows = [("id", "when", "by", "file", "mode", "status", "read", "customers", "rejected")]
-    for job in import_list(user=actor, limit=50):
+    for job in import_list(user=actor, limit=50).items:
         rows.append((str(job.pk), f"{timezone.localtime(job.created_at):%Y-%m-%d %H:%M}",
                      job.actor.username if job.actor else "", job.file_name, job.mode, job.status,
                      str(job.read_rows), str(job.created_customers), str(job.rejected_rows)))

@@ -8,12 +8,12 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from qianke.accounts.models import Role, User
 from qianke.core.errors import NotFound
+from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
 from qianke.dataio.models import ImportJob, ImportRejection
 
 
@@ -27,8 +27,13 @@ def imports_visible_to(user: User) -> QuerySet[ImportJob]:
     return qs if sees_every_import(user) else qs.filter(actor=user)
 
 
-def import_list(*, user: User, limit: int | None = None) -> list[ImportJob]:
-    return list(imports_visible_to(user).order_by("-id")[: limit or settings.QIANKE_MAX_PAGE_SIZE])
+def import_list(*, user: User, limit: int | None = None, offset: int = 0) -> Page:
+    """The imports the user may see, newest first, one page at a time."""
+    qs = imports_visible_to(user)
+    limit = clamp_limit(limit)
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    items = list(qs.order_by("-id")[offset: offset + limit])
+    return Page(items, min(count, COUNT_CAP), count > COUNT_CAP, offset, limit)
 
 
 def import_get(*, user: User, job_id: int) -> ImportJob:

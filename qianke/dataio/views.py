@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from qianke.core.views import is_htmx, ui_view
+from qianke.core.views import is_htmx, query_int, ui_view
 from qianke.customers.services import assignable_owners
 from qianke.dataio import selectors, services, templates_xlsx
 from qianke.dataio.mapping import all_targets
 from qianke.dataio.models import ImportJob
+
+PAGE_SIZE = 25
 
 DRAFTS = "dataio_drafts"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -46,8 +48,10 @@ def _draft(request, token: str) -> dict:
 @ui_view
 def import_list(request):
     _require(request.user)
+    page_number = max(query_int(request.GET.get("page")) or 1, 1)
+    page = selectors.import_list(user=request.user, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
     return render(request, "dataio/import_list.html", {
-        "imports": selectors.import_list(user=request.user, limit=100),
+        "imports": page.items, "page": page, "page_number": page_number,
         "templates": templates_xlsx.TEMPLATES,
     })
 

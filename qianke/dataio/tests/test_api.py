@@ -43,7 +43,7 @@ def test_upload_runs_in_the_worker_and_reports_progress_rejects_and_undo(org, ap
     assert imports_run_queued(today=None)["imports"] == 1
     done = call("get", f"/imports/{job['id']}").json()
     assert (done["status"], done["percent"], done["created_customers"], done["rejected_rows"]) == ("done", 100, 1, 1)
-    assert [i["id"] for i in call("get", "/imports").json()] == [job["id"]]
+    assert [i["id"] for i in call("get", "/imports").json()["items"]] == [job["id"]]
     rejects = call("get", f"/imports/{job['id']}/rejects")
     rows = list(csv.reader(io.StringIO(rejects.content.decode("utf-8-sig"))))
     assert rows[0][0] in ("Row", "行号") and rows[1][:3] == ["3", "乙有限公司", "12"] and "手机" in rows[1][3]
@@ -103,3 +103,16 @@ def test_export_of_a_search(org, api, make_customer):
     answer = api(org.info)("get", "/customers/export", data={"q": "西湖"})
     rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode("utf-8-sig"))))
     assert [r[1] for r in rows[1:]] == ["杭州西湖软件有限公司"]
+
+
+@pytest.mark.django_db
+def test_import_history_is_paged_newest_first_and_shows_a_rep_only_their_own(org, api, write_csv):
+    info, rep = api(org.info), api(org.rep)
+    ids = [_upload(info, write_csv([["单位"], [f"历史{n}有限公司"]], name=f"h{n}.csv"), mapping=json.dumps({"name": "单位"})).json()["id"]
+           for n in range(3)]
+    first = info("get", "/imports", QUERY_STRING="limit=2").json()
+    second = info("get", "/imports", QUERY_STRING="limit=2&offset=2").json()
+    assert (first["count"], [i["id"] for i in first["items"]]) == (3, ids[:0:-1])
+    assert [i["id"] for i in second["items"]] == [ids[0]]
+    assert rep("get", "/imports").json()["count"] == 0
+    assert info("get", "/imports", QUERY_STRING="limit=0").status_code == 422

@@ -141,3 +141,14 @@ def test_choosing_another_sheet_shows_its_columns(org, write_xlsx):
     assert "说明文字" in first and 'class="alert alert-error"' in first
     chosen = client.post(url, {"sheet": "客户", "columns_of": "", "col_0": "", "action": "preview"}).content.decode()
     assert 'id="start-import"' in chosen and "13800001111" in chosen
+
+
+@pytest.mark.django_db
+def test_import_history_page_is_paged_newest_first(org):
+    ImportJob.objects.bulk_create(ImportJob(actor=org.info, file_name=f"名单{n}.csv", file_path="", file_sha256="0")
+                                  for n in range(27))
+    client = _client(org.info)
+    first = client.get(reverse("dataio:imports")).content.decode()
+    second = client.get(reverse("dataio:imports"), {"page": 2}).content.decode()
+    assert "名单26.csv" in first and "名单1.csv" not in first and "?page=2" in first
+    assert "名单1.csv" in second and "名单0.csv" in second and "名单26.csv" not in second
