@@ -38,6 +38,8 @@ class ImportOut(Schema):
                                                "earlier row (among rejected_rows, with their reason)")
     finished: bool
     error: str
+    can_continue: bool = Field(..., description="stopped by an error (not by its rows): POST /imports/{id}/continue "
+                               "imports the rest")
 
 
 class ImportItemOut(Schema):
@@ -121,6 +123,15 @@ def import_rejects(request, import_id: int, params: Query[RejectsQuery]):
 def import_undo(request, import_id: int):
     selectors.import_get(user=request.auth, job_id=import_id)
     return selectors.import_progress(services.import_undo(actor=request.auth, job_id=import_id))
+
+
+@router.post("/imports/{import_id}/continue", response=responses(ImportOut, write=True),
+             summary="Continue an import stopped by an error",
+             description="Queues it again; the worker imports the rows after the last saved one (an all-or-nothing "
+                         "import starts again). Refused (409) unless can_continue is true.")
+def import_continue(request, import_id: int):
+    selectors.import_get(user=request.auth, job_id=import_id)
+    return selectors.import_progress(services.import_continue(actor=request.auth, job_id=import_id))
 
 
 class ExportQuery(CustomerQuery):

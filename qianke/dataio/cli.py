@@ -140,6 +140,8 @@ def _import_file(args, path: Path) -> int:
             raise UsageError(f"FILE: this file was imported already (import #{done.pk}); "
                              "add --again to import it once more")
         if job is not None:
+            if job.status == ImportJob.Status.FAILED:  # stopped by an error: continue it, never import twice
+                job = services.import_continue(actor=actor, job_id=job.pk)
             print(f"Continuing import #{job.pk} of {job.file_name} after row {job.checkpoint}.", file=sys.stderr)
         else:
             job = services.import_create(actor=actor, path=path, file_name=path.name, mapping=overrides,

@@ -58,6 +58,9 @@ class ImportJob(models.Model):
     # (counted among rejected_rows too, each with its reason).
     skipped_rows = models.PositiveIntegerField(_("rows skipped as duplicates"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # Stopped by an error of the database, the disk or the program (not by its rows): continuing it
+    # imports the rows after the checkpoint (an atomic import starts again).
+    can_continue = models.BooleanField(_("can be continued"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -177,8 +177,8 @@ def _check_duplicates_option(duplicates: str) -> None:
 def import_find_resumable(*, actor: User, path: Path, sheet: str = "") -> ImportJob | None:
     """An unfinished import of the same file (same content) by the same user: the one to continue."""
     digest = reader.sha256_of(Path(path))
-    return (ImportJob.objects.filter(actor=actor, file_sha256=digest, sheet=sheet,
-                                     status__in=(Status.QUEUED, Status.RUNNING))
+    unfinished = Q(status__in=(Status.QUEUED, Status.RUNNING)) | Q(status=Status.FAILED, can_continue=True)
+    return (ImportJob.objects.filter(unfinished, actor=actor, file_sha256=digest, sheet=sheet)
             .order_by("-id").first())
 
 
@@ -796,7 +796,7 @@ def import_run(*, job_id: int, progress: ProgressFn | None = None, batch_size: i
             return _import_run(job, progress, batch_size)
         except Exception as exc:
             # A bug or a lost database: record it, or the worker would take the import over again and again.
-            _finish_failed(ImportJob.objects.get(pk=job.pk), f"{exc.__class__.__name__}: {exc}"[:2000])
+            _finish_interrupted(ImportJob.objects.get(pk=job.pk), exc)
             raise
 
 
@@ -851,7 +851,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                               % {"n": len(run.rejections)})
     except (DatabaseError, OSError) as exc:
         job.refresh_from_db()
-        return _finish_failed(job, str(exc)[:2000])
+        return _finish_interrupted(job, exc)
     with transaction.atomic():
         if atomic:
             ImportJob.objects.filter(pk=job.pk).update(
@@ -904,14 +904,50 @@ def _job_counts(job: ImportJob) -> dict[str, list[Any]]:
             "follow_ups": [None, job.created_activities], "rejected": [None, job.rejected_rows]}
 
 
-def _finish_failed(job: ImportJob, error: str) -> ImportJob:
+def _finish_failed(job: ImportJob, error: str, *, can_continue: bool = False) -> ImportJob:
     job.status = Status.FAILED
     job.error = error
+    job.can_continue = can_continue
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "finished_at"])
+    job.save(update_fields=["status", "error", "can_continue", "finished_at"])
     audit_record(actor=job.actor, action=AuditLog.Action.IMPORT, instance=job,
                  changes={**_job_counts(job), "error": [None, error[:500]]})
     _progress_path(job).unlink(missing_ok=True)
+    return job
+
+
+def _finish_interrupted(job: ImportJob, exc: BaseException) -> ImportJob:
+    """Failed through no fault of its rows: say so in the user's language, with the technical detail,
+    and let it be continued."""
+    detail = f"{exc.__class__.__name__}: {exc}".strip()[:1500]
+    if job.mode == Mode.ATOMIC:
+        message = _("The import stopped because of an error, and nothing was imported (all or nothing): "
+                    "%(detail)s. Continue it to run it again.") % {"detail": detail}
+    else:
+        message = _("The import stopped after row %(row)d because of an error: %(detail)s. Continue it to "
+                    "import the rest; the rows already imported are kept and not imported twice.") % {
+            "row": job.checkpoint, "detail": detail}
+    return _finish_failed(job, message, can_continue=Path(job.file_path).exists())
+
+
+def import_continue(*, actor: User, job_id: int) -> ImportJob:
+    """Queue a failed import again: the worker imports the rows after its checkpoint."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or not _may_manage(actor, job):
+            raise NotFound(_("Import not found."))
+        if job.status != Status.FAILED or not job.can_continue:
+            raise Conflict(_("Only an import stopped by an error can be continued."))
+        if not Path(job.file_path).exists():
+            raise Conflict(_("The file of this import is no longer there; upload it again."))
+        previous_error = job.error
+        job.status = Status.QUEUED
+        job.error = ""
+        job.can_continue = False
+        job.finished_at = None
+        job.save(update_fields=["status", "error", "can_continue", "finished_at"])
+        audit_record(actor=actor, action=AuditLog.Action.UPDATE, instance=job,
+                     changes={"status": [Status.FAILED, Status.QUEUED], "error": [previous_error[:500], ""]})
     return job
 
 

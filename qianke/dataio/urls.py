@@ -11,6 +11,7 @@ urlpatterns = [
     path("imports/<int:import_id>/", views.import_detail, name="import_detail"),
     path("imports/<int:import_id>/rejects/", views.import_rejects, name="import_rejects"),
     path("imports/<int:import_id>/undo/", views.import_undo, name="import_undo"),
+    path("imports/<int:import_id>/continue/", views.import_continue, name="import_continue"),
     path("imports/templates/<str:key>.xlsx", views.import_template, name="import_template"),
     path("customers/export/", views.customer_export, name="customer_export"),
 ]

@@ -206,6 +206,19 @@ def import_undo(request, import_id: int):
     return redirect("dataio:import_detail", import_id=import_id)
 
 
+@require_POST
+@ui_view
+def import_continue(request, import_id: int):
+    selectors.import_get(user=request.user, job_id=import_id)
+    try:
+        services.import_continue(actor=request.user, job_id=import_id)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Import #%(id)d will continue in a moment.") % {"id": import_id})
+    return redirect("dataio:import_detail", import_id=import_id)
+
+
 @ui_view
 def import_template(request, key: str):
     template = templates_xlsx.TEMPLATES.get(key)

@@ -116,3 +116,20 @@ def test_import_history_is_paged_newest_first_and_shows_a_rep_only_their_own(org
     assert [i["id"] for i in second["items"]] == [ids[0]]
     assert rep("get", "/imports").json()["count"] == 0
     assert info("get", "/imports", QUERY_STRING="limit=0").status_code == 422
+
+
+@pytest.mark.django_db
+def test_continue_queues_a_failed_import_and_refuses_a_finished_one(org, api):
+    from qianke.dataio.models import ImportJob
+
+    failed = ImportJob.objects.create(actor=org.info, file_name="a.csv", file_path=__file__, file_sha256="0",
+                                      status=ImportJob.Status.FAILED, can_continue=True)
+    done = ImportJob.objects.create(actor=org.info, file_name="b.csv", file_path=__file__, file_sha256="0",
+                                    status=ImportJob.Status.DONE)
+    call = api(org.info)
+    assert call("get", f"/imports/{failed.pk}").json()["can_continue"] is True
+    answer = call("post", f"/imports/{failed.pk}/continue")
+    assert answer.status_code == 200 and answer.json()["status"] == "queued"
+    refused = call("post", f"/imports/{done.pk}/continue")
+    assert refused.status_code == 409 and refused.json()["code"]
+    assert api(org.rep)("post", f"/imports/{failed.pk}/continue").status_code == 404

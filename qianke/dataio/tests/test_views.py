@@ -152,3 +152,18 @@ def test_import_history_page_is_paged_newest_first(org):
     second = client.get(reverse("dataio:imports"), {"page": 2}).content.decode()
     assert "名单26.csv" in first and "名单1.csv" not in first and "?page=2" in first
     assert "名单1.csv" in second and "名单0.csv" in second and "名单26.csv" not in second
+
+
+@pytest.mark.django_db
+def test_a_failed_import_offers_to_continue_and_the_button_queues_it(org):
+    job = ImportJob.objects.create(actor=org.info, file_name="名单.csv", file_path=__file__, file_sha256="0",
+                                   status=ImportJob.Status.FAILED, can_continue=True, error="stopped")
+    client = _client(org.info)
+    page = client.get(reverse("dataio:import_detail", args=[job.pk])).content.decode()
+    assert 'id="continue-import"' in page
+    assert client.post(reverse("dataio:import_continue", args=[job.pk])).status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.can_continue) == (ImportJob.Status.QUEUED, False)
+    page = client.get(reverse("dataio:import_detail", args=[job.pk])).content.decode()
+    assert 'id="continue-import"' not in page
+    assert _client(org.rep).post(reverse("dataio:import_continue", args=[job.pk])).status_code == 404
