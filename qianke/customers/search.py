@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -451,8 +452,14 @@ def _pg_build_indexes(cursor, statements: list[str]) -> None:
 PG_BUILD_ORDER = ("pinyin", "digits", "names", "other")
 
 
-def _pg_build_indexes_in_parallel() -> None:
-    """Build the GIN indexes in two sessions at once (PostgreSQL 15 builds a GIN index on one core).
+# Work for either session of the GIN builds once every build is taken: a callable given the session's
+# cursor (autocommit). See bulk_index_suspended's `then`.
+PgJob = Callable[[Any], None]
+
+
+def _pg_build_indexes_in_parallel(then: Sequence[PgJob] = ()) -> None:
+    """Build the GIN indexes in two sessions at once (PostgreSQL 15 builds a GIN index on one core),
+    then run the jobs `then` in whichever session is free first.
 
     The second session is a new connection of its own thread; both commit on their own, which is why
     this runs only outside a transaction. An error in either is raised here.
@@ -462,15 +469,17 @@ def _pg_build_indexes_in_parallel() -> None:
 
     pending: queue.SimpleQueue = queue.SimpleQueue()
     for column in PG_BUILD_ORDER:
-        pending.put(PG_INDEXES[PG_COLUMNS.index(column)])
+        pending.put(partial(_pg_build_indexes, statements=[PG_INDEXES[PG_COLUMNS.index(column)]]))
+    for job in then:
+        pending.put(job)
 
     def drain(cursor) -> None:
         while True:
             try:
-                sql = pending.get_nowait()
+                job = pending.get_nowait()
             except queue.Empty:
                 return
-            _pg_build_indexes(cursor, [sql])
+            job(cursor)
 
     errors: list[BaseException] = []
     # A plain driver connection with this one's parameters, made here: Django's connections are per
@@ -499,7 +508,7 @@ def _pg_build_indexes_in_parallel() -> None:
 
 
 @contextlib.contextmanager
-def bulk_index_suspended() -> Iterator[None]:
+def bulk_index_suspended(then: Callable[[], Sequence[PgJob]] | None = None) -> Iterator[None]:
     """Load many search rows without maintaining the full-text index row by row.
 
     SQLite: the three triggers that feed FTS5 are dropped, and afterwards re-created and the index
@@ -507,6 +516,11 @@ def bulk_index_suspended() -> Iterator[None]:
     transaction in two sessions at once. The index is restored even when the body fails.
     Meant for bulk loads (`qianke demo`): writes of other sessions during the load on SQLite would
     reach the index only through the rebuild at the end, which covers them too.
+
+    `then`, called once the body is done, gives more work for after the builds (demo_generate: key
+    validations and VACUUM): on PostgreSQL outside a transaction it runs in the build sessions, taken
+    by whichever finishes its builds first, so it overlaps the longest build; otherwise in this
+    connection after the builds. A job that needs the search table waits for its builds (locks).
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -518,6 +532,7 @@ def bulk_index_suspended() -> Iterator[None]:
     try:
         yield
     finally:
+        jobs = then() if then is not None else ()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 if connection.in_atomic_block:
@@ -525,10 +540,13 @@ def bulk_index_suspended() -> Iterator[None]:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                     _pg_build_indexes(cursor, PG_INDEXES)
                 else:
-                    _pg_build_indexes_in_parallel()
+                    _pg_build_indexes_in_parallel(jobs)
+                    jobs = ()
             else:
                 for sql in SQLITE_SETUP[1:]:  # triggers, then 'rebuild'
                     cursor.execute(sql)
+            for job in jobs:
+                job(cursor)
 
 
 def top_match_ids(query: str, limit: int) -> list[int] | None:
