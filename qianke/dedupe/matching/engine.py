@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import scoring
+from .columns import Columns, record_hashes
 from .records import INDIVIDUAL, Prepared, Record, flat, pinyin_of, prepare
 from .records import _rebuild as rebuild
 from .scoring import Frequencies, Match, score_pair
@@ -121,7 +122,9 @@ def _block_pairs(hashes: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
     """Pair codes (i * n + j, i < j) of records sharing a key whose block has at most MAX_BLOCK members.
 
     Sorting the hashes puts each block in one run; pairing every run member with the ones up to
-    MAX_BLOCK - 1 places further keeps this vectorised and the memory linear in the keys.
+    MAX_BLOCK - 1 places further keeps this vectorised and the memory linear in the keys. Most keys
+    are one record's alone: those, and the blocks too big to pair, are dropped before the passes, and
+    each pass keeps only the runs still longer than its distance.
     """
     if not len(hashes):
         return np.empty(0, dtype=np.int64)
@@ -130,21 +133,30 @@ def _block_pairs(hashes: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
     sizes = np.diff(np.r_[starts, len(h)])
     run_size = np.repeat(sizes, sizes)
-    small = run_size <= MAX_BLOCK
+    keep = (run_size > 1) & (run_size <= MAX_BLOCK)
+    h, o, run_size = h[keep], o[keep], run_size[keep]
     chunks = []
-    for distance in range(1, min(MAX_BLOCK, int(sizes.max()))):
-        same = (h[:-distance] == h[distance:]) & small[:-distance]
+    distance = 1
+    while len(h) > distance:
+        same = h[:-distance] == h[distance:]
         if not same.any():
             break
         left, right = o[:-distance][same], o[distance:][same]
         chunks.append(np.minimum(left, right) * n + np.maximum(left, right))
+        distance += 1
+        longer = run_size > distance
+        if not longer.all():
+            h, o, run_size = h[longer], o[longer], run_size[longer]
     return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
 
 
 def _window_pairs(prepared: list[Prepared]) -> np.ndarray:
     """Sorted neighbourhood: each record with the next WINDOW records in name order."""
     n = len(prepared)
-    order = np.array(sorted(range(n), key=lambda i: _sort_key(prepared[i])), dtype=np.int64)
+    keys = [_sort_key(p) for p in prepared]
+    # keys.__getitem__ keeps the sort's key calls in C; the sort is stable, so ties stay in record order.
+    order = np.array(sorted(range(n), key=keys.__getitem__), dtype=np.int64)
+    del keys
     chunks = []
     for distance in range(1, WINDOW + 1):
         if distance >= n:
@@ -155,9 +167,10 @@ def _window_pairs(prepared: list[Prepared]) -> np.ndarray:
 
 
 class _Prepared(list):
-    """Prepared records with their blocking-key hashes, computed beside them in the workers."""
+    """Prepared records with their blocking-key and column hashes, computed beside them in the workers."""
 
     key_hashes: tuple[np.ndarray, np.ndarray] | None = None
+    column_hashes: np.ndarray | None = None
 
 
 def candidate_pairs(prepared: list[Prepared], *, boundary: int | None = None) -> np.ndarray:
@@ -179,19 +192,16 @@ def candidate_pairs(prepared: list[Prepared], *, boundary: int | None = None) ->
 _SHARED: tuple[list[Prepared], Frequencies] | None = None
 
 
-def _score_chunk(codes: np.ndarray) -> list[Match]:
+def _score_chunk(job: tuple[np.ndarray, bool]) -> list[Match]:
+    """Matches among the pairs; `sifted` says the column filter has already asked plainly_different."""
+    codes, sifted = job
     prepared, freq = _SHARED
     n = len(prepared)
     matches = []
-    floor = scoring.REVIEW_BAND[0]
-    quick = scoring.organization_score
     plainly_different = scoring.plainly_different
     for code in codes.tolist():
         a, b = prepared[code // n], prepared[code % n]
-        # Most candidate pairs are plainly different: rule them out on exact agreements first, then
-        # weigh them without building evidence.
-        if a.kind != INDIVIDUAL and b.kind != INDIVIDUAL and (plainly_different(a, b, freq)
-                                                               or quick(a, b, freq) < floor):
+        if not sifted and a.kind != INDIVIDUAL and b.kind != INDIVIDUAL and plainly_different(a, b, freq):
             continue
         match = score_pair(a, b, freq, full=False)
         if match.decision != "different":
@@ -203,11 +213,11 @@ def _score_chunk(codes: np.ndarray) -> list[Match]:
 _RECORDS: list[Record] | None = None
 
 
-def _prepare_chunk(bounds: tuple[int, int]) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+def _prepare_chunk(bounds: tuple[int, int]) -> tuple[list[tuple], np.ndarray, np.ndarray, np.ndarray]:
     start, stop = bounds
     prepared = [prepare(r) for r in _RECORDS[start:stop]]
     hashes, owners = _key_hashes(prepared, start)
-    return [flat(p) for p in prepared], hashes, owners
+    return [flat(p) for p in prepared], hashes, owners, record_hashes(prepared)
 
 
 def _workers(count: int, workers: int | None) -> int:
@@ -242,41 +252,75 @@ def prepare_all(records: Iterable[Record], *, workers: int | None = None,
     prepared = _Prepared()
     hashes: list[np.ndarray] = []
     owners: list[np.ndarray] = []
+    columns: list[np.ndarray] = []
     _RECORDS = records
     try:
         with _no_gc(), _pool(count) as pool:
             bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
-            for part, part_hashes, part_owners in pool.imap(_prepare_chunk, bounds):
+            for part, part_hashes, part_owners, part_columns in pool.imap(_prepare_chunk, bounds):
                 prepared.extend(rebuild(*values) for values in part)
                 hashes.append(part_hashes)
                 owners.append(part_owners)
+                columns.append(part_columns)
                 if progress:
                     progress("prepare", len(prepared), len(records))
     finally:
         _RECORDS = None
     prepared.key_hashes = (np.concatenate(hashes), np.concatenate(owners))
+    prepared.column_hashes = np.concatenate(columns)
     return prepared
+
+
+# Candidate pairs go through the column filter this many at a time (its temporaries are ~30 arrays
+# of this length).
+FILTER_CHUNK = 1_000_000
+
+
+def _sift(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies) -> tuple[np.ndarray, np.ndarray]:
+    """(sifted, unsifted): the pairs the column filter (columns.py) kept after asking plainly_different,
+    and those it could not ask (a record it does not cover); the only pairs Python reads.
+    """
+    hashes = getattr(prepared, "column_hashes", None)
+    if hashes is None:
+        hashes = record_hashes(prepared)
+    columns = Columns.build(hashes, freq)
+    if columns is None:
+        return pairs[:0], pairs
+    n = len(prepared)
+    sifted, unsifted = [], []
+    for i in range(0, len(pairs), FILTER_CHUNK):
+        chunk = pairs[i : i + FILTER_CHUNK]
+        left, right = chunk // n, chunk % n
+        covered = ~(columns.fallback[left] | columns.fallback[right])
+        sifted.append(chunk[covered & ~columns.plainly_different(left, right)])
+        unsifted.append(chunk[~covered])
+    if not sifted:
+        return pairs, pairs[:0]
+    return np.concatenate(sifted), np.concatenate(unsifted)
 
 
 def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies, *, workers: int | None = None,
                      progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
     global _SHARED
+    total = len(pairs)
+    sifted, unsifted = _sift(prepared, pairs, freq)
     _SHARED = (prepared, freq)
     try:
         count = _workers(len(prepared), workers)
-        if count == 1 or len(pairs) < PARALLEL_PAIRS:
-            matches_one = _score_chunk(pairs)
+        if count == 1 or len(sifted) + len(unsifted) < PARALLEL_PAIRS:
+            matches_one = _score_chunk((sifted, True)) + _score_chunk((unsifted, False))
             if progress:
-                progress("compare", len(pairs), len(pairs))
+                progress("compare", total, total)
             return matches_one
         size = SCORE_CHUNK
-        chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+        jobs = [(part[i : i + size], flag) for part, flag in ((sifted, True), (unsifted, False))
+                for i in range(0, len(part), size)]
         matches: list[Match] = []
         with _pool(count) as pool:
-            for done, part in enumerate(pool.imap_unordered(_score_chunk, chunks), 1):
+            for done, part in enumerate(pool.imap_unordered(_score_chunk, jobs), 1):
                 matches.extend(part)
                 if progress:
-                    progress("compare", min(done * size, len(pairs)), len(pairs))
+                    progress("compare", total if done == len(jobs) else min(done * size, total - 1), total)
         return matches
     finally:
         _SHARED = None
@@ -368,11 +412,15 @@ def _cluster(records: list[Record], matches: list[Match] | None, workers: int | 
     freq = Frequencies(prepared_list)
     if matches is None:
         matches = _find(prepared_list, freq, workers=workers, progress=progress)
-    prepared = {p.id: p for p in prepared_list}
+    # Only records in a "same" pair can join a group: the union-find state is kept for those alone,
+    # and every other record becomes a singleton at the end (a million-record scan has few pairs).
+    paired = {x for m in matches if m.decision == "same" for x in (m.left, m.right)}
+    prepared = {p.id: p for p in prepared_list if p.id in paired}
     del prepared_list
-    parent: dict[str, str] = {r.id: r.id for r in records}
-    members: dict[str, list[str]] = {r.id: [r.id] for r in records}
-    weakest: dict[str, float] = {r.id: 1.0 for r in records}
+    ids = list(dict.fromkeys(r.id for r in records))
+    parent: dict[str, str] = {x: x for x in ids if x in paired}
+    members: dict[str, list[str]] = {x: [x] for x in parent}
+    weakest: dict[str, float] = dict.fromkeys(parent, 1.0)
     known: dict[tuple[str, str], Match] = {(m.left, m.right): m for m in matches}
 
     def find(x: str) -> str:
@@ -403,13 +451,20 @@ def _cluster(records: list[Record], matches: list[Match] | None, workers: int | 
         parent[b] = a
         members[a].extend(members.pop(b))
         weakest[a] = min(weakest[a], weakest.pop(b), match.score)
-    result = []
-    for root, ids in members.items():
-        group = Cluster(ids)
+    groups = []
+    alone = [x for x in ids if x not in parent]
+    for root, group_ids in members.items():
+        group = Cluster(group_ids)
         group.score = weakest[root]
-        result.append(group)
-    result.sort(key=lambda g: (-len(g), g[0]))
-    return result
+        if len(group) > 1:
+            groups.append(group)
+        else:
+            alone.append(root)
+    # Biggest first, then by first id: the groups sorted among themselves, then the singletons by id.
+    groups.sort(key=lambda g: (-len(g), g[0]))
+    alone.sort()
+    groups.extend(map(Cluster, ([x] for x in alone)))
+    return groups
 
 
 __all__ = ["compare", "find_matches", "match_against", "cluster", "candidate_pairs", "Cluster", "calibrate",

@@ -200,11 +200,11 @@ def _finish(a: Prepared, b: Prepared, built: _Builder, full: bool) -> Match:
 
 
 def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES, *, full: bool = True) -> Match:
-    """Score one pair. With full False, a pair decided "different" comes without evidence (bulk scans)."""
-    if not full and a.kind != INDIVIDUAL and b.kind != INDIVIDUAL:
-        score = organization_score(a, b, freq)
-        if score < REVIEW_BAND[0]:
-            return Match(a.id, b.id, round(score, 4), "different", ())
+    """Score one pair. With full False, a pair decided "different" comes without evidence (bulk scans).
+
+    A bulk scan asks this only of the pairs that plainly_different and the column filter leave, most of
+    which are reported: weighing them first without evidence (organization_score) would weigh them twice.
+    """
     built = _Builder()
     if a.kind == INDIVIDUAL and b.kind == INDIVIDUAL:
         _individuals(a, b, freq, built)
@@ -319,7 +319,7 @@ def plainly_different(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCI
 
     The exact agreements and conflicts are cheap (set lookups); the string similarities are not. Here
     each similarity counts at the most it could add (+5 a name, +6 a street, +1 a postcode), so True
-    is certain; False leaves the decision to organization_score.
+    is certain; False leaves the decision to score_pair.
     """
     total = 0.0
     weight = freq.weight
@@ -385,9 +385,8 @@ class _Total:
 def organization_score(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES) -> float:
     """The score score_pair gives two organisations, without building its evidence.
 
-    The same weighing (_organizations and _contact_channels) into a builder that only adds; a bulk scan
-    uses it to set aside the many candidate pairs that are plainly different, and builds evidence only
-    for the rest.
+    The same weighing (_organizations and _contact_channels) into a builder that only adds, for callers
+    that want the score alone; the tests hold it to score_pair on every candidate pair.
     """
     built = _Total()
     _organizations(a, b, freq, built)

@@ -245,3 +245,55 @@ def test_scan_in_workers_finds_the_same_matches_as_one_process(rows, monkeypatch
     assert [(m.left, m.right, m.score, m.decision, m.evidence) for m in one] == [
         (m.left, m.right, m.score, m.decision, m.evidence) for m in two
     ]
+
+
+def test_column_filter_rules_out_exactly_the_pairs_plainly_different_rules_out(rows):
+    from qianke.dedupe.matching import columns
+
+    prepared = [records.prepare(r) for r in company_records(rows)]
+    freq = scoring.Frequencies(prepared)
+    n = len(prepared)
+    pairs = engine.candidate_pairs(prepared)
+    sift = columns.Columns.build(columns.record_hashes(prepared), freq)
+    assert sift is not None
+    ruled_out = sift.plainly_different(pairs // n, pairs % n).tolist()
+    expected = [scoring.plainly_different(prepared[c // n], prepared[c % n], freq) for c in pairs.tolist()]
+    assert ruled_out == expected
+    assert sum(ruled_out) > len(pairs) // 2
+
+
+def test_records_the_columns_cannot_hold_are_left_to_python(rows):
+    from qianke.dedupe.matching import columns
+
+    recs = company_records(rows)
+    # Customers with several contacts have several names, phones and addresses: more than the columns keep.
+    for i in range(0, len(recs), 7):
+        values = dict(recs[i].values)
+        values["contact"] = (*values["contact"], "王小明")
+        values["email"] = (*values["email"], f"extra{i}@example.com")
+        recs[i] = Record(recs[i].id, recs[i].kind, values)
+    recs.append(Record("p1", "individual", {"name": ("王小明",), "mobile": ("13800000000",)}))
+    prepared = [records.prepare(r) for r in recs]
+    freq = scoring.Frequencies(prepared)
+    sift = columns.Columns.build(columns.record_hashes(prepared), freq)
+    assert sift is not None
+    crowded = [len(p.emails) > 1 or len(p.contacts) > 1 or p.kind == "individual" for p in prepared]
+    assert sift.fallback.tolist() == crowded
+    assert sum(crowded) > len(recs) // 10
+    n = len(prepared)
+    pairs = engine.candidate_pairs(prepared)
+    left, right = pairs // n, pairs % n
+    ruled_out = sift.plainly_different(left, right)
+    assert not ruled_out[sift.fallback[left] | sift.fallback[right]].any()
+    for code in pairs[ruled_out].tolist():
+        assert scoring.plainly_different(prepared[code // n], prepared[code % n], freq)
+
+
+def test_scan_finds_the_same_matches_with_and_without_the_column_filter(rows, monkeypatch):
+    recs = company_records(rows)
+    sifted = engine.find_matches(recs, workers=1)
+    monkeypatch.setattr(engine.Columns, "build", classmethod(lambda cls, hashes, freq: None))
+    unsifted = engine.find_matches(recs, workers=1)
+    assert [(m.left, m.right, m.score, m.decision, m.evidence) for m in sifted] == [
+        (m.left, m.right, m.score, m.decision, m.evidence) for m in unsifted
+    ]
