@@ -171,6 +171,12 @@ class _Prepared(list):
 
     key_hashes: tuple[np.ndarray, np.ndarray] | None = None
     column_hashes: np.ndarray | None = None
+    frequencies: Frequencies | None = None
+
+
+def _frequencies(prepared: list[Prepared]) -> Frequencies:
+    known = getattr(prepared, "frequencies", None)
+    return known if known is not None else Frequencies(prepared)
 
 
 def candidate_pairs(prepared: list[Prepared], *, boundary: int | None = None) -> np.ndarray:
@@ -253,12 +259,17 @@ def prepare_all(records: Iterable[Record], *, workers: int | None = None,
     hashes: list[np.ndarray] = []
     owners: list[np.ndarray] = []
     columns: list[np.ndarray] = []
+    frequencies = Frequencies()
     _RECORDS = records
     try:
         with _no_gc(), _pool(count) as pool:
             bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
             for part, part_hashes, part_owners, part_columns in pool.imap(_prepare_chunk, bounds):
-                prepared.extend(rebuild(*values) for values in part)
+                rebuilt = [rebuild(*values) for values in part]
+                # Counted here, while the workers prepare the next parts, not after on one core.
+                frequencies.count(rebuilt)
+                prepared.extend(rebuilt)
+                del rebuilt
                 hashes.append(part_hashes)
                 owners.append(part_owners)
                 columns.append(part_columns)
@@ -268,6 +279,7 @@ def prepare_all(records: Iterable[Record], *, workers: int | None = None,
         _RECORDS = None
     prepared.key_hashes = (np.concatenate(hashes), np.concatenate(owners))
     prepared.column_hashes = np.concatenate(columns)
+    prepared.frequencies = frequencies
     return prepared
 
 
@@ -345,7 +357,7 @@ def find_matches(records: Iterable[Record], *, workers: int | None = None,
     with _no_gc():
         if prepared is None:
             prepared = prepare_all(records, workers=workers, progress=progress)
-        return _find(prepared, Frequencies(prepared), workers=workers, progress=progress)
+        return _find(prepared, _frequencies(prepared), workers=workers, progress=progress)
 
 
 def match_against(new: Iterable[Record], existing: Iterable[Record]) -> list[Match]:
@@ -409,7 +421,7 @@ def _cluster(records: list[Record], matches: list[Match] | None, workers: int | 
              progress: Callable[[str, int, int], None] | None, prepared_list: list[Prepared] | None) -> list[Cluster]:
     if prepared_list is None:
         prepared_list = prepare_all(records, workers=workers, progress=progress)
-    freq = Frequencies(prepared_list)
+    freq = _frequencies(prepared_list)
     if matches is None:
         matches = _find(prepared_list, freq, workers=workers, progress=progress)
     # Only records in a "same" pair can join a group: the union-find state is kept for those alone,

@@ -77,9 +77,9 @@ class Frequencies:
         self.counts: dict[str, Counter] = {}
         self._weights: dict[tuple[str, float, float], dict[str, float]] = {}
         if prepared:
-            self._count(prepared)
+            self.count(prepared)
 
-    def _count(self, prepared: list[Prepared]) -> None:
+    def count(self, prepared: list[Prepared]) -> None:
         """Counts of many records at once, role by role (Counter.update runs in C); as add() one by one."""
         self.total += len(prepared)
         chain = itertools.chain.from_iterable
