@@ -198,9 +198,9 @@ def candidate_pairs(prepared: list[Prepared], *, boundary: int | None = None) ->
 _SHARED: tuple[list[Prepared], Frequencies] | None = None
 
 
-def _score_chunk(job: tuple[np.ndarray, bool]) -> list[Match]:
+def _score_chunk(job: tuple[np.ndarray, bool, bool]) -> list[Match]:
     """Matches among the pairs; `sifted` says the column filter has already asked plainly_different."""
-    codes, sifted = job
+    codes, sifted, evidence = job
     prepared, freq = _SHARED
     n = len(prepared)
     matches = []
@@ -209,7 +209,7 @@ def _score_chunk(job: tuple[np.ndarray, bool]) -> list[Match]:
         a, b = prepared[code // n], prepared[code % n]
         if not sifted and a.kind != INDIVIDUAL and b.kind != INDIVIDUAL and plainly_different(a, b, freq):
             continue
-        match = score_pair(a, b, freq, full=False)
+        match = score_pair(a, b, freq, full=False, evidence=evidence)
         if match.decision != "different":
             matches.append(match)
     return matches
@@ -312,7 +312,8 @@ def _sift(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies) -> tup
 
 
 def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies, *, workers: int | None = None,
-                     progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
+                     progress: Callable[[str, int, int], None] | None = None, evidence: bool = True) -> list[Match]:
+    """Matches among the candidate pairs, with their evidence unless `evidence` is False."""
     global _SHARED
     total = len(pairs)
     sifted, unsifted = _sift(prepared, pairs, freq)
@@ -320,12 +321,12 @@ def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequenc
     try:
         count = _workers(len(prepared), workers)
         if count == 1 or len(sifted) + len(unsifted) < PARALLEL_PAIRS:
-            matches_one = _score_chunk((sifted, True)) + _score_chunk((unsifted, False))
+            matches_one = _score_chunk((sifted, True, evidence)) + _score_chunk((unsifted, False, evidence))
             if progress:
                 progress("compare", total, total)
             return matches_one
         size = SCORE_CHUNK
-        jobs = [(part[i : i + size], flag) for part, flag in ((sifted, True), (unsifted, False))
+        jobs = [(part[i : i + size], flag, evidence) for part, flag in ((sifted, True), (unsifted, False))
                 for i in range(0, len(part), size)]
         matches: list[Match] = []
         with _pool(count) as pool:
@@ -339,11 +340,11 @@ def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequenc
 
 
 def _find(prepared: list[Prepared], freq: Frequencies, *, workers: int | None = None,
-          progress: Callable[[str, int, int], None] | None = None) -> list[Match]:
+          progress: Callable[[str, int, int], None] | None = None, evidence: bool = True) -> list[Match]:
     pairs = candidate_pairs(prepared)
     if progress:
         progress("compare", 0, len(pairs))
-    matches = score_candidates(prepared, pairs, freq, workers=workers, progress=progress)
+    matches = score_candidates(prepared, pairs, freq, workers=workers, progress=progress, evidence=evidence)
     return sorted(matches, key=lambda m: (-m.score, m.left, m.right))
 
 
@@ -423,7 +424,8 @@ def _cluster(records: list[Record], matches: list[Match] | None, workers: int | 
         prepared_list = prepare_all(records, workers=workers, progress=progress)
     freq = _frequencies(prepared_list)
     if matches is None:
-        matches = _find(prepared_list, freq, workers=workers, progress=progress)
+        # Clustering reads the found pairs' scores and decisions only: their evidence is not built.
+        matches = _find(prepared_list, freq, workers=workers, progress=progress, evidence=False)
     # Only records in a "same" pair can join a group: the union-find state is kept for those alone,
     # and every other record becomes a singleton at the end (a million-record scan has few pairs).
     paired = {x for m in matches if m.decision == "same" for x in (m.left, m.right)}

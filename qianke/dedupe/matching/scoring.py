@@ -199,13 +199,15 @@ def _finish(a: Prepared, b: Prepared, built: _Builder, full: bool) -> Match:
     return Match(a.id, b.id, round(score, 4), decision, evidence)
 
 
-def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES, *, full: bool = True) -> Match:
-    """Score one pair. With full False, a pair decided "different" comes without evidence (bulk scans).
+def score_pair(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCIES, *, full: bool = True,
+               evidence: bool = True) -> Match:
+    """Score one pair. With full False, a pair decided "different" comes without evidence (bulk scans);
+    with evidence False, no pair does (clustering reads only scores and decisions).
 
     A bulk scan asks this only of the pairs that plainly_different and the column filter leave, most of
     which are reported: weighing them first without evidence (organization_score) would weigh them twice.
     """
-    built = _Builder()
+    built = _Builder() if evidence else _Total()
     if a.kind == INDIVIDUAL and b.kind == INDIVIDUAL:
         _individuals(a, b, freq, built)
     elif a.kind != INDIVIDUAL and b.kind != INDIVIDUAL:
@@ -373,6 +375,7 @@ class _Total:
     """A builder that only adds the weights up: the score without its evidence."""
 
     __slots__ = ("total", "hard")
+    items = ()  # what _finish makes evidence of
 
     def __init__(self) -> None:
         self.total = 0.0
