@@ -297,3 +297,13 @@ def test_scan_finds_the_same_matches_with_and_without_the_column_filter(rows, mo
     assert [(m.left, m.right, m.score, m.decision, m.evidence) for m in sifted] == [
         (m.left, m.right, m.score, m.decision, m.evidence) for m in unsifted
     ]
+
+
+def test_clustering_without_evidence_gives_the_groups_the_reported_matches_give(rows):
+    recs = company_records(rows)
+    matches = engine.find_matches(recs, workers=1)
+    assert any(m.evidence for m in matches)
+    with_evidence = engine.cluster(recs, matches=matches, workers=1)
+    without = engine.cluster(recs, workers=1)
+    assert [(list(g), g.score) for g in without] == [(list(g), g.score) for g in with_evidence]
+    assert sum(len(g) > 1 for g in without) > 100
