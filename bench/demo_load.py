@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import functools
 import json
 import os
 import resource
@@ -110,6 +112,47 @@ def _backend_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@contextlib.contextmanager
+def _tail_timeline():
+    """(session, job, start, end) of every job of the PostgreSQL tail (search index builds, then the
+    plain index builds, key validations and VACUUMs of demo._PgTail), in either build session."""
+    import threading
+
+    from qianke.core import demo
+    from qianke.customers import search
+
+    timeline: list[tuple[str, str, float, float]] = []
+    originals = {}
+
+    def timed(owner, name, label):
+        original = getattr(owner, name)
+        originals[(owner, name)] = original
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timeline.append((threading.current_thread().name, label(args, kwargs), began, time.perf_counter()))
+
+        setattr(owner, name, wrapper)
+
+    def statement(args, kwargs):
+        sql = " ".join(str(kwargs.get("statements") or args[1]).split())
+        return sql[sql.find("customers_customersearch_"):][:40] if "gin" in sql else sql[:60]
+
+    timed(search, "_pg_build_indexes", statement)
+    timed(demo._PgTail, "_build", lambda args, kwargs: f"build {args[1]}")
+    timed(demo._PgTail, "_validate", lambda args, kwargs: f"validate {args[1]}")
+    timed(demo._PgTail, "_vacuum", lambda args, kwargs: f"vacuum {', '.join(args[1])}")
+    try:
+        yield timeline
+    finally:
+        for (owner, name), original in originals.items():
+            setattr(owner, name, original)
+
+
 def one_run(args) -> dict:
     from django.core.management import call_command
     from django.db import connection
@@ -144,7 +187,7 @@ def one_run(args) -> dict:
             if took >= args.slow:
                 slow.append((round(took, 2), " ".join(str(sql).split())[:90]))
 
-    with connection.execute_wrapper(timed):
+    with connection.execute_wrapper(timed), _tail_timeline() as timeline:
         counts = demo_generate(customers=args.customers, seed=args.seed, progress=progress, **options)
     seconds = time.perf_counter() - started
     cpu_after, backend_after = _cpu_self_children(), _backend_cpu(backend)
@@ -160,8 +203,11 @@ def one_run(args) -> dict:
               "tail_seconds": seconds - rows_seconds, "cpu_seconds": cpu, "baseline": raw,
               "ratio": counts["customers"] / seconds / raw["customers_per_s"] if raw else None,
               "loadavg": [round(load_before, 2), round(load_after, 2)], "slow_statements": slow}
+    result["tail_jobs"] = [(session, label, round(b - started, 1), round(e - b, 1)) for session, label, b, e in timeline]
     for took, sql in slow:
         print(f"  {took:6.2f} s  {sql}")
+    for session, label, began, took in result["tail_jobs"]:
+        print(f"  tail job {session:>16}  at {began:6.1f} s  {took:5.1f} s  {label}")
     per = 1e6 / max(counts["customers"], 1)
     print(f"demo {result['customers']:,} customers in {seconds:.1f} s = {result['customers_per_s']:,.0f}/s "
           f"(rows {rows_seconds:.1f} s = {result['rows_customers_per_s'] or 0:,.0f}/s, "

@@ -515,7 +515,7 @@ class BulkTable:
         previous: object = merged  # no value is this dict
         previous_text = ""
         for name, value in values.items():
-            if value.__class__ is str:
+            if isinstance(value, str):  # choices too: str subclasses, joined as their text
                 strings.append(value)
             elif value is previous:  # created_at, updated_at and occurred_at are often one datetime
                 merged[name] = previous_text
@@ -526,7 +526,7 @@ class BulkTable:
         # One search over all the text values of the row; demo text never needs escaping.
         if _COPY_UNSAFE.search("".join(strings)):
             for name, value in values.items():
-                if value.__class__ is str:
+                if isinstance(value, str):
                     merged[name] = value.translate(_COPY_ESCAPES)
         return "\t".join(merged.values())
 
