@@ -201,18 +201,27 @@ def candidate_pairs(prepared: list[Prepared], *, boundary: int | None = None) ->
     return pairs
 
 
-# Records shared with forked workers (copy-on-write) rather than pickled to them.
-_SHARED: tuple[list[Prepared], Frequencies] | None = None
+# Records, their value counts and column filter, shared with forked workers (copy-on-write) rather
+# than pickled to them.
+_SHARED: tuple[list[Prepared], Frequencies, Columns | None] | None = None
 
 
-def _score_chunk(job: tuple[np.ndarray, bool, bool]) -> list[Match]:
-    """Matches among the pairs; `sifted` says the column filter has already asked plainly_different."""
-    codes, sifted, evidence = job
-    prepared, freq = _SHARED
+def _score_chunk(job: tuple[np.ndarray, bool]) -> list[Match]:
+    """Matches among the pairs: the column filter rules most out, Python weighs the rest."""
+    codes, evidence = job
+    prepared, freq, columns = _SHARED
     n = len(prepared)
+    if columns is not None:
+        left, right = codes // n, codes % n
+        kept = ~columns.plainly_different(left, right)
+        codes = codes[kept]
+        # The filter asked plainly_different of every pair it could; Python asks the others.
+        asked = (~(columns.fallback[left] | columns.fallback[right]))[kept].tolist()
+    else:
+        asked = [False] * len(codes)
     matches = []
     plainly_different = scoring.plainly_different
-    for code in codes.tolist():
+    for code, sifted in zip(codes.tolist(), asked, strict=True):
         a, b = prepared[code // n], prepared[code % n]
         if not sifted and a.kind != INDIVIDUAL and b.kind != INDIVIDUAL and plainly_different(a, b, freq):
             continue
@@ -290,57 +299,32 @@ def prepare_all(records: Iterable[Record], *, workers: int | None = None,
     return prepared
 
 
-# Candidate pairs go through the column filter this many at a time (its temporaries are ~30 arrays
-# of this length).
-FILTER_CHUNK = 1_000_000
-
-
-def _sift(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies) -> tuple[np.ndarray, np.ndarray]:
-    """(sifted, unsifted): the pairs the column filter (columns.py) kept after asking plainly_different,
-    and those it could not ask (a record it does not cover); the only pairs Python reads.
-    """
+def _columns(prepared: list[Prepared], freq: Frequencies) -> Columns | None:
+    """The column filter (columns.py) over the records, from the hashes the workers made if they did."""
     hashes = getattr(prepared, "column_hashes", None)
-    if hashes is None:
-        hashes = record_hashes(prepared)
-    columns = Columns.build(hashes, freq)
-    if columns is None:
-        return pairs[:0], pairs
-    n = len(prepared)
-    sifted, unsifted = [], []
-    for i in range(0, len(pairs), FILTER_CHUNK):
-        chunk = pairs[i : i + FILTER_CHUNK]
-        left, right = chunk // n, chunk % n
-        covered = ~(columns.fallback[left] | columns.fallback[right])
-        sifted.append(chunk[covered & ~columns.plainly_different(left, right)])
-        unsifted.append(chunk[~covered])
-    if not sifted:
-        return pairs, pairs[:0]
-    return np.concatenate(sifted), np.concatenate(unsifted)
+    return Columns.build(hashes if hashes is not None else record_hashes(prepared), freq)
 
 
 def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies, *, workers: int | None = None,
                      progress: Callable[[str, int, int], None] | None = None, evidence: bool = True) -> list[Match]:
     """Matches among the candidate pairs, with their evidence unless `evidence` is False."""
     global _SHARED
-    total = len(pairs)
-    sifted, unsifted = _sift(prepared, pairs, freq)
-    _SHARED = (prepared, freq)
+    _SHARED = (prepared, freq, _columns(prepared, freq))
+    size = SCORE_CHUNK
+    chunks = [(pairs[i : i + size], evidence) for i in range(0, len(pairs), size)]
     try:
         count = _workers(len(prepared), workers)
-        if count == 1 or len(sifted) + len(unsifted) < PARALLEL_PAIRS:
-            matches_one = _score_chunk((sifted, True, evidence)) + _score_chunk((unsifted, False, evidence))
+        if count == 1 or len(pairs) < PARALLEL_PAIRS:
+            matches_one = [match for chunk in chunks for match in _score_chunk(chunk)]
             if progress:
-                progress("compare", total, total)
+                progress("compare", len(pairs), len(pairs))
             return matches_one
-        size = SCORE_CHUNK
-        jobs = [(part[i : i + size], flag, evidence) for part, flag in ((sifted, True), (unsifted, False))
-                for i in range(0, len(part), size)]
         matches: list[Match] = []
         with _pool(count) as pool:
-            for done, part in enumerate(pool.imap_unordered(_score_chunk, jobs), 1):
+            for done, part in enumerate(pool.imap_unordered(_score_chunk, chunks), 1):
                 matches.extend(part)
                 if progress:
-                    progress("compare", total if done == len(jobs) else min(done * size, total - 1), total)
+                    progress("compare", min(done * size, len(pairs)), len(pairs))
         return matches
     finally:
         _SHARED = None
