@@ -67,34 +67,39 @@ _WEIGHED = {
 _MARGIN = 1e-7
 
 
+_LAYOUT = tuple((attribute, _OFFSETS[name], slots) for name, attribute, slots in FIELDS)
+
+
 def record_hashes(prepared: list[Prepared]) -> np.ndarray:
     """One row of WIDTH int64 per record: its values' hashes (NONE where absent), then flags."""
-    rows = np.full((len(prepared), WIDTH), NONE, dtype=np.int64)
-    out = rows.tolist()
-    for row, p in zip(out, prepared, strict=True):
+    out: list[int] = []
+    blank = [NONE] * WIDTH
+    for p in prepared:
+        row = blank.copy()
         if p.kind == INDIVIDUAL:
             row[FLAGS] = FALLBACK
+            out += row
             continue
         flags = (
             (REST if p.address_rest else 0) | (LANDLINE if p.landlines else 0) | (MOBILE if p.mobiles else 0)
         )
-        for name, attribute, slots in FIELDS:
+        for attribute, offset, slots in _LAYOUT:
             values = getattr(p, attribute)
             if not values:
                 continue
-            if len(values) > slots:
-                flags |= FALLBACK
-                break
-            offset = _OFFSETS[name]
-            if slots == 1:
+            if len(values) == 1:
                 for value in values:
                     row[offset] = hash(value)
-            else:
+            elif len(values) <= slots:
                 for slot, value in enumerate(sorted(values)):
                     row[offset + slot] = hash(value)
+            else:
+                flags |= FALLBACK
+                break
         if p.branches:
             row[BRANCHES] = hash(p.branches)
         row[FLAGS] = flags
+        out += row
     return np.array(out, dtype=np.int64).reshape(len(prepared), WIDTH)
 
 
