@@ -1153,11 +1153,10 @@ def demo_generate(
         if suspend_index:
             into_empty = not connection.in_atomic_block and Customer.objects.count() <= customers
             if into_empty and connection.vendor == "postgresql":
-                # Plain indexes and foreign keys dropped for the load, built and validated after it
-                # (the callback runs before the GIN builds, left first) and when it fails.
+                # Plain indexes and foreign keys dropped for the load, built and validated after it, in
+                # the GIN build sessions (tail.jobs); the callback is left after those builds and does
+                # the rest, or all of it when the search index's suspension fails.
                 tail = _PgTail(vacuum=customers >= VACUUM_FROM)
-                # Left after the GIN builds, which run the tail's validations (tail.jobs); on its own
-                # when the search index's suspension fails.
                 stack.callback(tail.finish)
                 tail.suspend(plain_indexes=PG_SUSPEND_PLAIN_INDEXES, foreign_keys=PG_SUSPEND_FOREIGN_KEYS)
             elif into_empty:
