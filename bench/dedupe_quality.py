@@ -233,8 +233,9 @@ def _id_of(record: dict, data: dict) -> str:
 def speed(count: int, repeat: int = 1) -> None:
     """Time the scan of `count` generated company rows `repeat` times; one table row per run, then medians.
 
-    Phases are read off the engine's progress reports: prepare (normalise, hash blocking keys), block
-    (value frequencies, candidate pairs), compare (score the pairs), cluster (the rest).
+    Phases are read off the engine's progress reports: prepare (normalise, hash blocking keys and column
+    values; the value frequencies are counted meanwhile), block (candidate pairs), compare (column filter,
+    score the rest), cluster (the rest).
     """
     entities = int(count / 1.85)
     t0 = time.perf_counter()
