@@ -9,7 +9,8 @@ the truth. Qianke uses no labels. Splink runs on DuckDB with the settings its FE
 (term-frequency adjustments, u by random sampling, m by EM over several blocking passes); dedupe is
 trained by active learning with 60 labels answered from the ground truth, as a user would answer.
 --speed N times the scan (prepare, block, score, cluster) of N generated company records and states
-the peak memory.
+the peak memory; with --job, the dedupe.scan job's engine path (find_matches, which builds the evidence
+of every reported pair, then cluster with those matches) instead of cluster() alone.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from zh_companies import generate  # noqa: E402
 
-from qianke.dedupe.matching import Record, cluster  # noqa: E402
+from qianke.dedupe.matching import Record, cluster, find_matches  # noqa: E402
+from qianke.dedupe.matching.engine import prepare_all  # noqa: E402
 
 PERSON_FIELDS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state",
                  "date_of_birth", "soc_sec_id"]
@@ -230,7 +232,7 @@ def _id_of(record: dict, data: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def speed(count: int, repeat: int = 1) -> None:
+def speed(count: int, repeat: int = 1, job: bool = False) -> None:
     """Time the scan of `count` generated company rows `repeat` times; one table row per run, then medians.
 
     Phases are read off the engine's progress reports: prepare (normalise, hash blocking keys and column
@@ -264,7 +266,14 @@ def speed(count: int, repeat: int = 1) -> None:
 
         load_before = os.getloadavg()[0]
         cpu_before = _cpu_seconds()
-        groups = cluster(records, progress=progress)
+        if job:
+            # The dedupe.scan job's engine path: the reported pairs with their evidence, then the clusters.
+            prepared = prepare_all(records, progress=progress)
+            matches = find_matches(records, prepared=prepared, progress=progress)
+            groups = cluster(records, matches=matches, prepared=prepared)
+            del prepared, matches
+        else:
+            groups = cluster(records, progress=progress)
         ended = time.perf_counter()
         cpu = _cpu_seconds() - cpu_before
         wall = ended - started
@@ -331,6 +340,8 @@ def main() -> None:
     parser.add_argument("--sets", default="febrl4,febrl3,zh")
     parser.add_argument("--speed", type=int, default=0, help="also time the scan of N generated records")
     parser.add_argument("--repeat", type=int, default=1, help="time the scan this many times (medians)")
+    parser.add_argument("--job", action="store_true",
+                        help="with --speed: time the scan job's path (find_matches with evidence, then cluster)")
     parser.add_argument("--memory-gb", type=float, default=4.0, help="memory cap for Splink and dedupe")
     parser.add_argument("--timeout", type=float, default=1200.0, help="time limit for Splink and dedupe, s")
     args = parser.parse_args()
@@ -361,7 +372,7 @@ def main() -> None:
             p, r, f1 = pairwise(clusters, ds.truth)
             print(f"| {ds.name} | {name} | {p:.4f} | {r:.4f} | **{f1:.4f}** | {elapsed:.1f} s |", flush=True)
     if args.speed:
-        speed(args.speed, args.repeat)
+        speed(args.speed, args.repeat, args.job)
     print(f"\n{os.cpu_count()} CPUs; Python {sys.version.split()[0]}", flush=True)
 
 
