@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 
 from .records import INDIVIDUAL, ORGANIZATION, Record
 
@@ -11,29 +12,46 @@ CREDIT_CODE_KEYS = ("credit_code", "unified_social_credit_code", "uscc", "统一
 ID_NUMBER_KEYS = ("id_number", "id_card", "身份证号")
 
 
-def _custom(customer, keys: tuple[str, ...]) -> tuple[str, ...]:
-    custom = getattr(customer, "custom", None) or {}
+def _custom(custom: Mapping | None, keys: tuple[str, ...]) -> tuple[str, ...]:
+    if not custom:
+        return ()
     return tuple(str(custom[k]) for k in keys if custom.get(k))
 
 
 def customer_record(customer, contacts: Iterable = ()) -> Record:
     """A Record for a Customer and (optionally) its contacts; the id is the customer's primary key."""
-    contacts = list(contacts)
-    address = "".join(x for x in (customer.province, customer.city, customer.district, customer.address) if x)
+    return record_from_values(
+        customer.pk, customer.kind, customer.name, getattr(customer, "short_name", ""), customer.province, customer.city,
+        customer.district, customer.address, customer.postcode, customer.phone, customer.mobile, customer.email,
+        getattr(customer, "birthday", None), getattr(customer, "custom", None),
+        [(c.name, c.phone, c.mobile, c.email) for c in contacts],
+    )
+
+
+def record_from_values(pk, kind: str, name: str, short_name: str, province: str, city: str, district: str,
+                       address: str, postcode: str, phone: str, mobile: str, email: str,
+                       birthday: dt.date | None, custom: Mapping | None,
+                       contacts: Sequence[tuple[str, str, str, str]] = ()) -> Record:
+    """A Record from a customer's columns and its contacts' (name, phone, mobile, email).
+
+    The scan reads a million customers as plain tuples and builds their records here, without a model
+    instance or a namespace per row; customer_record gives the same Record from objects.
+    """
+    full_address = "".join(x for x in (province, city, district, address) if x)
     values: dict[str, tuple[str, ...]] = {
-        "name": (customer.name,),
-        "mobile": tuple(v for v in [customer.mobile, *(c.mobile for c in contacts)] if v),
-        "phone": tuple(v for v in [customer.phone, *(c.phone for c in contacts)] if v),
-        "email": tuple(v for v in [customer.email, *(c.email for c in contacts)] if v),
-        "address": (address,) if address else (),
-        "postcode": (customer.postcode,) if customer.postcode else (),
+        "name": (name,),
+        "mobile": tuple(v for v in [mobile, *(c[2] for c in contacts)] if v),
+        "phone": tuple(v for v in [phone, *(c[1] for c in contacts)] if v),
+        "email": tuple(v for v in [email, *(c[3] for c in contacts)] if v),
+        "address": (full_address,) if full_address else (),
+        "postcode": (postcode,) if postcode else (),
     }
-    if customer.kind == INDIVIDUAL:
-        if customer.birthday:
-            values["birth_date"] = (customer.birthday.isoformat(),)
-        values["id_number"] = _custom(customer, ID_NUMBER_KEYS)
-        return Record(id=str(customer.pk), kind=INDIVIDUAL, values=values)
-    values["short_name"] = (customer.short_name,) if customer.short_name else ()
-    values["contact"] = tuple(c.name for c in contacts if c.name)
-    values["credit_code"] = _custom(customer, CREDIT_CODE_KEYS)
-    return Record(id=str(customer.pk), kind=ORGANIZATION, values=values)
+    if kind == INDIVIDUAL:
+        if birthday:
+            values["birth_date"] = (birthday.isoformat(),)
+        values["id_number"] = _custom(custom, ID_NUMBER_KEYS)
+        return Record(id=str(pk), kind=INDIVIDUAL, values=values)
+    values["short_name"] = (short_name,) if short_name else ()
+    values["contact"] = tuple(c[0] for c in contacts if c[0])
+    values["credit_code"] = _custom(custom, CREDIT_CODE_KEYS)
+    return Record(id=str(pk), kind=ORGANIZATION, values=values)
