@@ -37,12 +37,21 @@ def record_from_values(pk, kind: str, name: str, short_name: str, province: str,
     The scan reads a million customers as plain tuples and builds their records here, without a model
     instance or a namespace per row; customer_record gives the same Record from objects.
     """
-    full_address = "".join(x for x in (province, city, district, address) if x)
+    # filter(None, …) and zip keep the per-value loops in C: this runs once per customer of a scan.
+    full_address = "".join(filter(None, (province, city, district, address)))
+    if contacts:
+        names, phones, mobiles, emails = zip(*contacts, strict=True)
+        mobile_values = tuple(filter(None, (mobile, *mobiles)))
+        phone_values = tuple(filter(None, (phone, *phones)))
+        email_values = tuple(filter(None, (email, *emails)))
+    else:
+        names = ()
+        mobile_values, phone_values, email_values = ((v,) if v else () for v in (mobile, phone, email))
     values: dict[str, tuple[str, ...]] = {
         "name": (name,),
-        "mobile": tuple(v for v in [mobile, *(c[2] for c in contacts)] if v),
-        "phone": tuple(v for v in [phone, *(c[1] for c in contacts)] if v),
-        "email": tuple(v for v in [email, *(c[3] for c in contacts)] if v),
+        "mobile": mobile_values,
+        "phone": phone_values,
+        "email": email_values,
         "address": (full_address,) if full_address else (),
         "postcode": (postcode,) if postcode else (),
     }
@@ -52,6 +61,6 @@ def record_from_values(pk, kind: str, name: str, short_name: str, province: str,
         values["id_number"] = _custom(custom, ID_NUMBER_KEYS)
         return Record(id=str(pk), kind=INDIVIDUAL, values=values)
     values["short_name"] = (short_name,) if short_name else ()
-    values["contact"] = tuple(c[0] for c in contacts if c[0])
+    values["contact"] = tuple(filter(None, names))
     values["credit_code"] = _custom(custom, CREDIT_CODE_KEYS)
     return Record(id=str(pk), kind=ORGANIZATION, values=values)
