@@ -7,6 +7,7 @@ import itertools
 import math
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
@@ -235,9 +236,11 @@ def _score_chunk(job: tuple[np.ndarray, bool]) -> list[Match]:
 _RECORDS: list[Record] | None = None
 
 
-def _prepare_chunk(bounds: tuple[int, int]) -> tuple[list[tuple], np.ndarray, np.ndarray, np.ndarray]:
-    start, stop = bounds
-    prepared = [prepare(r) for r in _RECORDS[start:stop]]
+def _prepare_chunk(job: tuple[int, int | list[Record]]) -> tuple[list[tuple], np.ndarray, np.ndarray, np.ndarray]:
+    """One part prepared: bounds into _RECORDS, or (first index, the records) for a part sent over."""
+    start, part = job
+    records = _RECORDS[start:part] if isinstance(part, int) else part
+    prepared = [prepare(r) for r in records]
     hashes, owners = _key_hashes(prepared, start)
     return [flat(p) for p in prepared], hashes, owners, record_hashes(prepared)
 
@@ -252,45 +255,81 @@ def _pool(workers: int):
     return multiprocessing.get_context("fork").Pool(workers)
 
 
+PREPARE_CHUNK = 20_000
+
+
+def _parts(head: list[Record], rest: Iterator[Record] | None) -> Iterator[tuple[int, int | list[Record]]]:
+    """Bounds into `head` (which the forked workers share), then the records that follow, part by part."""
+    size = PREPARE_CHUNK
+    for start in range(0, len(head), size):
+        yield start, min(start + size, len(head))
+    start = len(head)
+    while rest is not None and (part := list(itertools.islice(rest, size))):
+        yield start, part
+        start += len(part)
+
+
 def prepare_all(records: Iterable[Record], *, workers: int | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> list[Prepared]:
     """The records prepared, in order; from PARALLEL_FROM records in forked workers.
 
     The workers also hash the records' blocking keys, which candidate_pairs then takes as they are
-    (a string hash is the same in the forked processes as in the parent).
+    (a string hash is the same in the forked processes as in the parent). A list is shared with the
+    workers as it is; records from an iterator (e.g. a database read) are prepared while it goes on:
+    the first PARALLEL_FROM are shared, the rest sent to the workers part by part as they come, so
+    reading and preparing overlap.
     """
     global _RECORDS
-    records = list(records)
-    count = _workers(len(records), workers)
+    if isinstance(records, list):
+        head, rest = records, None
+    else:
+        rest = iter(records)
+        head = list(itertools.islice(rest, PARALLEL_FROM))
+        if len(head) < PARALLEL_FROM:
+            rest = None
+    count = _workers(len(head), workers)
     if count == 1:
-        prepared_one = [prepare(r) for r in records]
+        prepared_one = [prepare(r) for r in itertools.chain(head, rest or ())]
         if progress:
-            progress("prepare", len(records), len(records))
+            progress("prepare", len(prepared_one), len(prepared_one))
         return prepared_one
-    size = 20_000
     # Tables, caches and pinyin dictionaries loaded once here, not once in each worker.
-    for record in records[:200]:
+    for record in head[:200]:
         prepare(record)
     prepared = _Prepared()
     hashes: list[np.ndarray] = []
     owners: list[np.ndarray] = []
     columns: list[np.ndarray] = []
     frequencies = Frequencies()
-    _RECORDS = records
+
+    def take(result: tuple[list[tuple], np.ndarray, np.ndarray, np.ndarray]) -> None:
+        part, part_hashes, part_owners, part_columns = result
+        rebuilt = [rebuild(*values) for values in part]
+        # Counted here, while the workers prepare the next parts, not after on one core.
+        frequencies.count(rebuilt)
+        prepared.extend(rebuilt)
+        hashes.append(part_hashes)
+        owners.append(part_owners)
+        columns.append(part_columns)
+        if progress:
+            progress("prepare", len(prepared), max(len(head), len(prepared)))
+
+    _RECORDS = head
     try:
         with _no_gc(), _pool(count) as pool:
-            bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
-            for part, part_hashes, part_owners, part_columns in pool.imap(_prepare_chunk, bounds):
-                rebuilt = [rebuild(*values) for values in part]
-                # Counted here, while the workers prepare the next parts, not after on one core.
-                frequencies.count(rebuilt)
-                prepared.extend(rebuilt)
-                del rebuilt
-                hashes.append(part_hashes)
-                owners.append(part_owners)
-                columns.append(part_columns)
-                if progress:
-                    progress("prepare", len(prepared), len(records))
+            if rest is None:
+                for result in pool.imap(_prepare_chunk, _parts(head, None)):
+                    take(result)
+            else:
+                # Parts are read and handed out here, in this thread (a database cursor belongs to it),
+                # with a few in flight; finished ones are taken in order as they come back.
+                waiting: deque = deque()
+                for job in _parts(head, rest):
+                    waiting.append(pool.apply_async(_prepare_chunk, (job,)))
+                    while waiting and (len(waiting) > count + 1 or waiting[0].ready()):
+                        take(waiting.popleft().get())
+                while waiting:
+                    take(waiting.popleft().get())
     finally:
         _RECORDS = None
     prepared.key_hashes = (np.concatenate(hashes), np.concatenate(owners))

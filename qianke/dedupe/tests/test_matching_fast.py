@@ -236,6 +236,26 @@ def test_preparing_in_workers_gives_the_same_records_and_pairs(rows):
     assert engine.candidate_pairs(parallel).tolist() == engine.candidate_pairs(serial).tolist()
 
 
+def test_preparing_records_as_they_come_gives_what_a_list_gives(rows, monkeypatch):
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 300)
+    monkeypatch.setattr(engine, "PREPARE_CHUNK", 200)
+    recs = company_records(rows)
+    shared = engine.prepare_all(recs, workers=2)
+    streamed = engine.prepare_all(iter(recs))  # the first 300 shared, the rest sent over in parts of 200
+    assert list(streamed) == list(shared) == engine.prepare_all(recs, workers=1)
+    assert streamed.key_hashes[0].tolist() == shared.key_hashes[0].tolist()
+    assert streamed.key_hashes[1].tolist() == shared.key_hashes[1].tolist()
+    assert streamed.column_hashes.tolist() == shared.column_hashes.tolist()
+    assert streamed.frequencies.counts == shared.frequencies.counts
+
+
+def test_a_short_iterator_is_prepared_in_one_process(rows):
+    recs = company_records(rows[:50])
+    prepared = engine.prepare_all(r for r in recs)
+    assert prepared == engine.prepare_all(recs, workers=1)
+    assert getattr(prepared, "key_hashes", None) is None
+
+
 def test_scan_in_workers_finds_the_same_matches_as_one_process(rows, monkeypatch):
     monkeypatch.setattr(engine, "PARALLEL_PAIRS", 100)
     monkeypatch.setattr(engine, "SCORE_CHUNK", 1000)

@@ -68,3 +68,24 @@ def test_scan_reports_the_time_of_each_phase(varied):
     counts = duplicate_scan(timings=timings)
     assert counts["customers"] == 4
     assert set(timings) == {"read", "engine", "write"} and all(t >= 0 for t in timings.values())
+
+
+def test_scan_preparing_while_reading_finds_the_same_groups(org, varied, make_customer, make_contact, monkeypatch):
+    from qianke.dedupe.matching import engine
+    from qianke.dedupe.models import DuplicateGroup
+
+    def groups() -> set:
+        return {(frozenset(g.members.values_list("customer_id", flat=True)), g.decision, g.score, str(g.pairs))
+                for g in DuplicateGroup.objects.filter(status="open")}
+
+    twin = make_customer(org.rep, "华为技术（北京）有限公司", phone="(010)6234-5678", city="北京")
+    make_contact(org.rep, twin, "张伟", mobile="13800002222")
+    duplicate_scan()
+    expected = groups()
+    assert expected
+    DuplicateGroup.objects.all().delete()
+    # Two customers shared with the forked workers, the others read and sent over one by one.
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(engine, "PREPARE_CHUNK", 1)
+    assert duplicate_scan()["customers"] == 5
+    assert groups() == expected
