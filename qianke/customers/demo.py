@@ -3,7 +3,7 @@
 Demo customers are inserted directly (qianke.core.demo), so they have no StatusChange rows; this
 writes a plausible chain (registered as potential → first purchase → repeat → dormant / lost) that
 ends in the customer's status, so the funnel report has something to show. Set-based: one
-bulk_create and one bulk update per batch.
+insert and one update statement per batch (core.bulk).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from qianke.core.bulk import insert_rows, update_rows
 from qianke.customers.choices import Status
 from qianke.customers.models import Customer, StatusChange
 
@@ -33,9 +34,9 @@ REASONS = {Status.DORMANT: "一年内无采购", Status.LOST: "客户选择了�
 
 
 def _history(rng: random.Random, customer_id: int, created: dt.datetime, status: str, owner_id: int | None,
-             now: dt.datetime) -> tuple[list[StatusChange], dt.datetime, dt.datetime | None]:
-    changes = [StatusChange(customer_id=customer_id, from_status="", to_status=Status.POTENTIAL, at=created,
-                            actor_id=owner_id, trigger=StatusChange.Trigger.CREATE)]
+             now: dt.datetime) -> tuple[list[dict], dt.datetime, dt.datetime | None]:
+    changes = [{"customer_id": customer_id, "from_status": "", "to_status": Status.POTENTIAL, "at": created,
+                "actor_id": owner_id, "trigger": StatusChange.Trigger.CREATE, "reason": ""}]
     at, previous, last_purchase = created, Status.POTENTIAL, None
     path = PATHS.get(status, [])
     # A dormant customer stopped buying a dormancy period before it went dormant.
@@ -47,8 +48,8 @@ def _history(rng: random.Random, customer_id: int, created: dt.datetime, status:
             room = max((end - at).total_seconds(), 60)
             # Spend up to a third of the remaining time in each stage, so the chain ends before `end`.
             at = at + dt.timedelta(seconds=rng.uniform(0.05, 0.33) * room)
-        changes.append(StatusChange(customer_id=customer_id, from_status=previous, to_status=step, at=at,
-                                    actor_id=owner_id, trigger=TRIGGERS[step], reason=REASONS.get(step, "")))
+        changes.append({"customer_id": customer_id, "from_status": previous, "to_status": step, "at": at,
+                        "actor_id": owner_id, "trigger": TRIGGERS[step], "reason": REASONS.get(step, "")})
         if TRIGGERS[step] == StatusChange.Trigger.PURCHASE:
             last_purchase = at
         previous = step
@@ -64,15 +65,15 @@ def demo_status_histories(*, customer_ids: list[int], rng: random.Random, now: d
         done = set(StatusChange.objects.filter(customer_id__in=chunk).values_list("customer_id", flat=True))
         rows = (Customer.objects.filter(pk__in=chunk).exclude(pk__in=done)
                 .values_list("pk", "created_at", "status", "owner_id"))
-        changes: list[StatusChange] = []
-        updates: list[Customer] = []
+        changes: list[dict] = []
+        updates: list[tuple] = []
         for pk, created, status, owner_id in rows:
             history, since, last_purchase = _history(rng, pk, created, status, owner_id, now)
             changes += history
-            updates.append(Customer(pk=pk, status_changed_at=since, last_purchase_at=last_purchase))
+            updates.append((pk, since, last_purchase))
         with transaction.atomic():
-            StatusChange.objects.bulk_create(changes)
-            Customer.objects.bulk_update(updates, ["status_changed_at", "last_purchase_at"])
+            insert_rows(StatusChange, changes)
+            update_rows(Customer, ["status_changed_at", "last_purchase_at"], updates)
         written += len(changes)
     return written
 

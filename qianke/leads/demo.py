@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from qianke.core.bulk import insert_rows
 from qianke.leads.models import CollectionMethod, CustomerOrigin, InformationSource, Source
 
 DEFAULT_BATCH = 2_000
@@ -63,18 +64,18 @@ def demo_origins(*, customer_ids: Iterable[int], rng: random.Random, batch_size:
                     keen.append(introducer)
             info_names = [i for i in infos if i in information]
             method_codes = [c for c in codes if c in methods]
-            batch.append(CustomerOrigin(
-                customer_id=pk, source_id=sources[name],
-                information_source_id=information[rng.choice(info_names)] if info_names else None,
-                collection_method_id=methods[rng.choice(method_codes)] if method_codes and rng.random() < 0.85
+            batch.append({
+                "customer_id": pk, "source_id": sources[name],
+                "information_source_id": information[rng.choice(info_names)] if info_names else None,
+                "collection_method_id": methods[rng.choice(method_codes)] if method_codes and rng.random() < 0.85
                 else None,
-                introducer_customer_id=introducer, recorded_at=created_at, recorded_by_id=created_by,
-            ))
+                "introducer_customer_id": introducer, "recorded_at": created_at, "recorded_by_id": created_by,
+            })
             earlier.append(pk)
             if rng.random() < 0.02 and len(keen) < KEEN_REFERRERS:
                 keen.append(pk)
         with transaction.atomic():
-            CustomerOrigin.objects.bulk_create(batch, batch_size=batch_size)
+            insert_rows(CustomerOrigin, batch)
         created += len(batch)
     return created
 

@@ -2,8 +2,8 @@
 
 `demo_qualifications(customer_ids=…, rng=random.Random(seed))` reads the customers in chunks
 (one query each for their registration time, status, first contact and newest follow-up),
-builds the rows in memory and `bulk_create`s them; customers that already have a row are
-skipped. Grades and due dates come from the same rules as the services (qualification.grading).
+builds the rows in memory and inserts them set-based (core.bulk); customers that already have a
+row are skipped. Grades and due dates come from the same rules as the services (qualification.grading).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from qianke.activities.models import Activity
+from qianke.core.bulk import insert_rows
 from qianke.customers.choices import Status
 from qianke.customers.models import Contact, Customer
 from qianke.qualification import grading, man
@@ -61,18 +62,19 @@ def demo_qualifications(*, customer_ids: Iterable[int], rng: random.Random, toda
             base = timezone.localdate(last or created_at)
             grade = grading.grade_for(ordered=ordered, expected=expected, today=today, config=config)
             stop = man.may_stop(money, authority, need) and rng.random() < 0.5
-            rows.append(Qualification(
-                customer_id=pk, money=money, authority=authority, need=need,
-                budget=Decimal(rng.choice(BUDGETS)) if money != "no" and rng.random() < 0.6 else None,
-                authority_contact_id=contact_of.get(pk) if authority == "yes" else None,
-                is_qualified=is_qualified(money, authority, need), ordered=ordered, expected_purchase_date=expected,
-                grade=grade, grade_computed_on=today, last_follow_up_at=last, cadence_base_on=base,
-                next_follow_up_due=grading.due_for(grade=grade, base=base, config=config),
-                stop_contacting=stop, stop_reason="无购买力、无决策权、无需求" if stop else "",
-                stopped_at=timezone.now() if stop else None,
-            ))
+            rows.append({
+                "customer_id": pk, "money": money, "authority": authority, "need": need,
+                "budget": Decimal(rng.choice(BUDGETS)) if money != "no" and rng.random() < 0.6 else None,
+                "authority_contact_id": contact_of.get(pk) if authority == "yes" else None,
+                "is_qualified": is_qualified(money, authority, need), "ordered": ordered,
+                "expected_purchase_date": expected, "grade": grade, "grade_computed_on": today,
+                "last_follow_up_at": last, "cadence_base_on": base,
+                "next_follow_up_due": grading.due_for(grade=grade, base=base, config=config),
+                "stop_contacting": stop, "stop_reason": "无购买力、无决策权、无需求" if stop else "",
+                "stopped_at": timezone.now() if stop else None,
+            })
         with transaction.atomic():
-            Qualification.objects.bulk_create(rows, batch_size=1_000)
+            insert_rows(Qualification, rows)
         created += len(rows)
     return created
 

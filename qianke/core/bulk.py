@@ -1,0 +1,96 @@
+"""Set-based writes for bulk work (demo data, imports): rows as plain values, no model instances.
+
+At hundreds of thousands of rows Django's bulk_create (a model instance and every field's save-time
+preparation per row) and bulk_update (one CASE expression per field over the whole batch, which the
+database then evaluates per row) cost more than the data they write: the demo's lifecycle histories
+took longer than the customers they describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
+# Field types whose Python values the database drivers do not take as they are.
+_PREPARED = (models.DateTimeField, models.DateField, models.TimeField, models.DecimalField, models.JSONField,
+             models.UUIDField, models.DurationField)
+
+
+def execute_rows(cursor, insert_sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Run an `INSERT INTO t (…) VALUES (%s, …)` for every row: COPY on PostgreSQL (executemany there
+    parses and plans each row as a statement of its own), executemany on SQLite."""
+    if connection.vendor == "postgresql":
+        copy_sql = insert_sql.split(" VALUES ", 1)[0].replace("INSERT INTO", "COPY", 1) + " FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(insert_sql, list(rows))
+
+
+def _prepare(field: models.Field):
+    if isinstance(field, _PREPARED):
+        return lambda value: None if value is None else field.get_db_prep_save(value, connection)
+    return None
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows given as {attname: value}; every row has the keys of the first. Columns left out take
+    their default (a callable one is called once for the batch; auto_now fields: now), or NULL."""
+    if not rows:
+        return 0
+    given = rows[0].keys()
+    now = timezone.now()
+    columns: list[str] = []
+    plan: list[tuple[str | None, Any, Any]] = []  # (key in the row or None, constant, preparation)
+    for field in model._meta.concrete_fields:
+        if field.attname in given:
+            plan.append((field.attname, None, _prepare(field)))
+        elif field.primary_key:
+            continue
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            plan.append((None, field.get_db_prep_save(now, connection), None))
+        elif field.has_default() or (field.empty_strings_allowed and not field.null):  # blank text: ""
+            plan.append((None, field.get_db_prep_save(field.get_default(), connection), None))
+        elif field.null:
+            continue
+        else:
+            raise ValueError(f"{model.__name__}.{field.attname}: no value and no default")
+        columns.append(connection.ops.quote_name(field.column))
+    values = [[(row[key] if prepare is None else prepare(row[key])) if key is not None else constant
+               for key, constant, prepare in plan] for row in rows]
+    sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))})")
+    with connection.cursor() as cursor:
+        execute_rows(cursor, sql, values)
+    return len(values)
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Set `fields` of the rows given as (primary key, value of fields[0], …), in one statement on
+    PostgreSQL (arrays joined by key) and one prepared statement run per row on SQLite."""
+    if not rows:
+        return 0
+    qn = connection.ops.quote_name
+    meta = model._meta
+    targets = [meta.get_field(name) for name in fields]
+    preparations = [_prepare(f) for f in targets]
+    columns = [[(v if prepare is None else prepare(v)) for v in column]
+               for prepare, column in zip([None, *preparations], zip(*rows, strict=True), strict=True)]
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [meta.pk.db_type(connection), *(f.db_type(connection) for f in targets)]
+            names = [f"c{i}" for i in range(len(types))]
+            unnest = ", ".join(f"unnest(%s::{t}[]) AS {n}" for t, n in zip(types, names, strict=True))
+            assign = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(targets, names[1:], strict=True))
+            cursor.execute(f"UPDATE {table} SET {assign} FROM (SELECT {unnest}) AS v WHERE {table}.{pk} = v.c0",
+                           columns)
+        else:
+            assign = ", ".join(f"{qn(f.column)} = %s" for f in targets)
+            cursor.executemany(f"UPDATE {table} SET {assign} WHERE {pk} = %s", list(zip(*columns[1:], columns[0],
+                                                                                          strict=True)))
+    return len(rows)
