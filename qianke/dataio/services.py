@@ -32,6 +32,7 @@ from qianke.accounts.models import Role, User
 from qianke.activities.models import Activity
 from qianke.core import normalize
 from qianke.core.audit import audit_record, current_audit_source
+from qianke.core.bulk import execute_rows
 from qianke.core.codes import allocate_codes
 from qianke.core.demo import BulkTable
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -737,15 +738,7 @@ class _Run:
 
 
 def _write_rows(cursor, table: BulkTable, rows: list[list]) -> None:
-    """COPY on PostgreSQL (executemany sends, parses and plans each row as a statement of its own, as
-    core.demo found), executemany on SQLite."""
-    if connection.vendor == "postgresql":
-        copy_sql = table.sql.split(" VALUES ", 1)[0].replace("INSERT INTO", "COPY", 1) + " FROM STDIN"
-        with cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        cursor.executemany(table.sql, rows)
+    execute_rows(cursor, table.sql, rows)
 
 
 def _search_index_intact() -> bool:
