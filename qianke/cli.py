@@ -180,9 +180,12 @@ def _run_demo(customers: int, seed: int) -> dict:
             "demo.sales11…54, demo.info, demo.service1…2") % {"password": counts["password"]})
     from qianke.core.demo import demo_capabilities
 
-    for module, extra in demo_capabilities(seed=seed, customers=customers).items():
+    def report(module: str, extra: dict) -> None:
         details = ", ".join(f"{v:,} {k}" if isinstance(v, int) else f"{k}: {v}" for k, v in extra.items())
-        print(f"Demo data from {module.split('.')[1]}: {details or 'done'}.")
+        print(f"Demo data from {module.split('.')[1]}: {details or 'done'} "
+              f"({time.perf_counter() - started:.1f} s in all).", flush=True)
+
+    demo_capabilities(seed=seed, customers=customers, done=report)
     return counts
 
 

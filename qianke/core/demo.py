@@ -1205,7 +1205,8 @@ CAPABILITY_DEMO_FUNCTIONS = ("demo_generate", "demo_data", "generate")
 
 
 def demo_capabilities(*, seed: int = 1, customers: int | None = None, now: dt.datetime | None = None,
-                      modules: tuple[str, ...] = CAPABILITY_DEMOS) -> dict[str, dict]:
+                      modules: tuple[str, ...] = CAPABILITY_DEMOS,
+                      done: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
     """Call each capability's demo function (the first of CAPABILITY_DEMO_FUNCTIONS it defines) with
     the keyword arguments it accepts of seed, customers and now; a missing module is skipped.
     Returns {module: its counts (a dict, or {} when it returns something else)}."""
@@ -1228,4 +1229,6 @@ def demo_capabilities(*, seed: int = 1, customers: int | None = None, now: dt.da
         kwargs = {k: v for k, v in offered.items() if k in params and v is not None}
         result = func(**kwargs)
         results[name] = result if isinstance(result, dict) else {}
+        if done is not None:  # each module as it finishes: at a million customers they take minutes
+            done(name, results[name])
     return results

@@ -160,6 +160,9 @@ def test_demo_creates_the_requested_counts(capsys, home):
     assert Customer.objects.count() == 150 == CustomerSearch.objects.count()
     assert "150 customers" in out
     assert "demo [" in err and "150/150" in err  # progress bar on stderr
+    # Each capability's demo data is reported as it is written, with the time so far.
+    assert re.search(r"Demo data from customers: [\d,]+ status changes \(\d+\.\d s in all\)\.", out)
+    assert re.search(r"Demo data from qualification: 150 qualifications \(\d+\.\d s in all\)\.", out)
     for c in Customer.objects.exclude(mobile=""):
         assert re.fullmatch(r"1[3-9]\d{9}", c.mobile_norm)
     for c in Customer.objects.exclude(phone=""):
