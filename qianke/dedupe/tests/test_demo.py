@@ -18,3 +18,15 @@ def test_demo_registers_variants_and_finds_most_of_them(org, make_customer, make
     assert counts["duplicate_groups"] >= 3
     assert DuplicateGroup.objects.filter(status="open").count() == counts["duplicate_groups"]
     assert demo_generate(seed=3) == {}
+
+
+def test_demo_finds_its_planted_pairs_in_a_demo_of_hundreds(db, settings, tmp_path):
+    from qianke.core.demo import demo_generate as demo_customers
+    from qianke.dedupe.models import DuplicateMember
+
+    settings.QIANKE_HOME = tmp_path
+    demo_customers(customers=1500, seed=2)
+    counts = demo_generate(seed=2)
+    assert counts["duplicate_customers"] >= 20  # enough records that value frequencies are counted
+    planted = set(DuplicateMember.objects.filter(group__decision="same").values_list("group_id", flat=True))
+    assert len(planted) >= 0.8 * counts["duplicate_customers"]
