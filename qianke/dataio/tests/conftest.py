@@ -52,3 +52,21 @@ def budget_field(db):
     return CustomFieldDefinition.objects.create(model="customer", key="budget_test", label="测试预算",
                                                 label_en="Test budget", field_type="number", unit="万元",
                                                 min_value=0)
+
+
+@pytest.fixture
+def second_batch_fails(monkeypatch):
+    """The database goes away while an import writes its second batch, and is back for the next one."""
+    from django.db import OperationalError
+
+    from qianke.dataio import services
+
+    real, calls = services._Run._write, []
+
+    def write(run, prepared):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("could not write: No space left on device")
+        return real(run, prepared)
+
+    monkeypatch.setattr(services._Run, "_write", write)
