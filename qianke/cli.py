@@ -182,8 +182,9 @@ def _run_demo(customers: int, seed: int) -> dict:
 
     def report(module: str, extra: dict) -> None:
         details = ", ".join(f"{v:,} {k}" if isinstance(v, int) else f"{k}: {v}" for k, v in extra.items())
-        print(f"Demo data from {module.split('.')[1]}: {details or 'done'} "
-              f"({time.perf_counter() - started:.1f} s in all).", flush=True)
+        print(_("Demo data from %(module)s: %(details)s (%(seconds)s s in all).")
+              % {"module": module.split(".")[1], "details": details or _("done"),
+                 "seconds": f"{time.perf_counter() - started:.1f}"}, flush=True)
 
     demo_capabilities(seed=seed, customers=customers, done=report)
     return counts

@@ -28,5 +28,5 @@ def test_demo_finds_its_planted_pairs_in_a_demo_of_hundreds(db, settings, tmp_pa
     demo_customers(customers=1500, seed=2)
     counts = demo_generate(seed=2)
     assert counts["duplicate_customers"] >= 20  # enough records that value frequencies are counted
-    planted = set(DuplicateMember.objects.filter(group__decision="same").values_list("group_id", flat=True))
-    assert len(planted) >= 0.8 * counts["duplicate_customers"]
+    same_groups = set(DuplicateMember.objects.filter(group__decision="same").values_list("group_id", flat=True))
+    assert len(same_groups) >= 0.8 * counts["duplicate_customers"]
