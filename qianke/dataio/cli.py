@@ -6,6 +6,25 @@ import argparse
 import sys
 from pathlib import Path
 
+
+def _(message: str) -> str:
+    """gettext, imported late: this module loads before Django is set up."""
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+def _list_headings() -> tuple[str, ...]:
+    """`qianke import list`'s column headings, in their own context: these short words mean other things elsewhere."""
+    from django.utils.translation import pgettext
+
+    return (pgettext("import list column", "id"), pgettext("import list column", "when"),
+            pgettext("import list column", "by"), pgettext("import list column", "file"),
+            pgettext("import list column", "mode"), pgettext("import list column", "status"),
+            pgettext("import list column", "read"), pgettext("import list column", "customers"),
+            pgettext("import list column", "rejected"))
+
+
 IMPORT_EPILOG = """\
 forms:
   qianke import FILE [options]   import a CSV (UTF-8 or GBK) or XLSX file of customers, contacts, follow-ups
@@ -36,7 +55,7 @@ def _parse(args) -> tuple[str, list[str]]:
     if len(words) != 1:
         from qianke.cli import UsageError
 
-        raise UsageError("expected FILE, 'list' or 'undo ID'")
+        raise UsageError(_("expected FILE, “list” or “undo ID”"))
     return "file", words
 
 
@@ -72,10 +91,11 @@ def _import_list(args) -> int:
     from qianke.dataio.selectors import import_list
 
     actor = _actor(args.as_user)
-    rows = [("id", "when", "by", "file", "mode", "status", "read", "customers", "rejected")]
+    rows = [_list_headings()]
     for job in import_list(user=actor, limit=50).items:
         rows.append((str(job.pk), f"{timezone.localtime(job.created_at):%Y-%m-%d %H:%M}",
-                     job.actor.username if job.actor else "", job.file_name, job.mode, job.status,
+                     job.actor.username if job.actor else "", job.file_name, _mode_word(job.mode),
+                     str(job.get_status_display()),
                      str(job.read_rows), str(job.created_customers), str(job.rejected_rows)))
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -89,15 +109,17 @@ def _import_undo(args, rest: list[str]) -> int:
     from qianke.dataio.services import import_undo
 
     if len(rest) != 1 or not rest[0].isdigit():
-        raise UsageError("undo: expected the import's ID (see: qianke import list)")
+        raise UsageError(_("undo: expected the import’s ID (see: qianke import list)"))
     actor = _actor(args.as_user)
     try:
         job = import_undo(actor=actor, job_id=int(rest[0]))
     except (Conflict, NotFound) as exc:
         print(f"qianke import undo: {exc.message}", file=sys.stderr)
         return 1
-    print(f"Import #{job.pk} ({job.file_name}) undone: {job.created_customers:,} customers, "
-          f"{job.created_contacts:,} contacts and {job.created_activities:,} follow-ups removed.")
+    print(_("Import #%(id)s (%(file)s) undone: %(customers)s customers, %(contacts)s contacts and "
+            "%(activities)s follow-ups removed.")
+          % {"id": job.pk, "file": job.file_name, "customers": f"{job.created_customers:,}",
+             "contacts": f"{job.created_contacts:,}", "activities": f"{job.created_activities:,}"})
     return 0
 
 
@@ -109,6 +131,8 @@ def _write_rejects(path: Path, headers: list[str], rejections) -> None:
 
 
 def _import_file(args, path: Path) -> int:
+    from django.utils.translation import pgettext
+
     from qianke.cli import ProgressBar, UsageError
     from qianke.core.errors import PermissionDenied, ValidationFailed
     from qianke.dataio import services
@@ -116,50 +140,63 @@ def _import_file(args, path: Path) -> int:
     from qianke.dataio.models import ImportJob
 
     if not path.is_file():
-        raise UsageError(f"FILE: there is no file '{path}'")
+        raise UsageError(_("FILE: there is no file “%(path)s”") % {"path": path})
     if args.rejects and Path(args.rejects).suffix.lower() not in (".csv", ".xlsx"):
-        raise UsageError("--rejects: the file name must end in .csv or .xlsx")
+        raise UsageError(_("--rejects: the file name must end in .csv or .xlsx"))
     actor = _actor(args.as_user)
     try:
         overrides = parse_map_options(args.map or [])
         if args.dry_run:
             result = services.import_check(actor=actor, path=path, mapping=overrides, sheet=args.sheet,
                                            owner=args.owner, pool_name=args.pool, duplicates=args.duplicates,
-                                           progress=ProgressBar("check"))
-            print(f"Dry run of {path.name}: {result['read']:,} rows read, {result['valid']:,} valid, "
-                  f"{len(result['rejected']):,} rejected ({result['skipped']:,} of them skipped as duplicates), "
-                  f"{result['flagged']:,} to review as possible duplicates. Nothing was written.")
+                                           progress=ProgressBar(pgettext("progress bar", "check")))
+            print(_("Dry run of %(file)s: %(read)s rows read, %(valid)s valid, %(rejected)s rejected (%(skipped)s "
+                    "of them skipped as duplicates), %(flagged)s to review as possible duplicates. "
+                    "Nothing was written.")
+                  % {"file": path.name, "read": f"{result['read']:,}", "valid": f"{result['valid']:,}",
+                     "rejected": f"{len(result['rejected']):,}", "skipped": f"{result['skipped']:,}",
+                     "flagged": f"{result['flagged']:,}"})
             _print_mapping(result["mapping"])
             if args.rejects and result["rejected"]:
                 _write_rejects(Path(args.rejects), result["headers"], result["rejected"])
-                print(f"Rejected rows with their reasons: {args.rejects}")
+                print(_("Rejected rows with their reasons: %(file)s") % {"file": args.rejects})
             return 1 if result["rejected"] else 0
         job = services.import_find_resumable(actor=actor, path=path, sheet=args.sheet)
         done = services.import_find_done(actor=actor, path=path, sheet=args.sheet)
         if job is None and done is not None and not args.again:
-            raise UsageError(f"FILE: this file was imported already (import #{done.pk}); "
-                             "add --again to import it once more")
+            raise UsageError(_("FILE: this file was imported already (import #%(id)s); "
+                               "add --again to import it once more") % {"id": done.pk})
         if job is not None:
             if job.status == ImportJob.Status.FAILED:  # stopped by an error: continue it, never import twice
                 job = services.import_continue(actor=actor, job_id=job.pk)
-            print(f"Continuing import #{job.pk} of {job.file_name} after row {job.checkpoint}.", file=sys.stderr)
+            print(_("Continuing import #%(id)s of %(file)s after row %(row)s.")
+                  % {"id": job.pk, "file": job.file_name, "row": job.checkpoint}, file=sys.stderr)
         else:
             job = services.import_create(actor=actor, path=path, file_name=path.name, mapping=overrides,
                                          mode=args.mode, sheet=args.sheet, owner=args.owner, pool_name=args.pool,
                                          claim=True, duplicates=args.duplicates)
-        job = services.import_run(job_id=job.pk, progress=ProgressBar("import"), batch_size=args.batch_size,
-                                  take_over=True)
+        job = services.import_run(job_id=job.pk, progress=ProgressBar(pgettext("progress bar", "import")),
+                                  batch_size=args.batch_size, take_over=True)
     except ValidationFailed as exc:
         raise _usage_from(exc) from None
     except PermissionDenied as exc:
         raise UsageError(str(exc.message)) from None
-    print(f"Import #{job.pk} of {job.file_name} ({job.mode}): {job.status}. {job.read_rows:,} rows read, "
-          f"{job.created_customers:,} customers, {job.created_contacts:,} contacts and "
-          f"{job.created_activities:,} follow-ups created, {job.rejected_rows:,} rows rejected"
-          f"{f' ({job.skipped_rows:,} skipped as duplicates)' if job.skipped_rows else ''}.")
+    counts = {"id": job.pk, "file": job.file_name, "mode": _mode_word(job.mode),
+              "status": job.get_status_display(), "read": f"{job.read_rows:,}",
+              "customers": f"{job.created_customers:,}", "contacts": f"{job.created_contacts:,}",
+              "activities": f"{job.created_activities:,}", "rejected": f"{job.rejected_rows:,}",
+              "skipped": f"{job.skipped_rows:,}"}
+    if job.skipped_rows:
+        print(_("Import #%(id)s of %(file)s (%(mode)s): %(status)s. %(read)s rows read, %(customers)s customers, "
+                "%(contacts)s contacts and %(activities)s follow-ups created, %(rejected)s rows rejected "
+                "(%(skipped)s skipped as duplicates).") % counts)
+    else:
+        print(_("Import #%(id)s of %(file)s (%(mode)s): %(status)s. %(read)s rows read, %(customers)s customers, "
+                "%(contacts)s contacts and %(activities)s follow-ups created, %(rejected)s rows rejected.")
+              % counts)
     if job.flagged_rows:
-        print(f"{job.flagged_rows:,} rows look like existing customers or other rows: review them on the "
-              f"Duplicates page, /duplicates/?import={job.pk}")
+        print(_("%(n)s rows look like existing customers or other rows: review them on the Duplicates page, "
+                "/duplicates/?import=%(id)s") % {"n": f"{job.flagged_rows:,}", "id": job.pk})
     if job.error:
         print(job.error, file=sys.stderr)
     if args.rejects and job.rejected_rows:
@@ -167,14 +204,19 @@ def _import_file(args, path: Path) -> int:
 
         rejects = Path(args.rejects)
         rejects.write_bytes(rejections_file(job=job, file_format="xlsx" if rejects.suffix.lower() == ".xlsx" else "csv"))
-        print(f"Rejected rows with their reasons: {args.rejects}")
+        print(_("Rejected rows with their reasons: %(file)s") % {"file": args.rejects})
     if job.status == ImportJob.Status.FAILED and not job.rejected_rows:
         return 2
     return 1 if job.rejected_rows else 0
 
 
+def _mode_word(mode: str) -> str:
+    """The short name of an import mode, as the command's --mode spells it."""
+    return {"partial": _("partial"), "atomic": _("atomic")}.get(mode, mode)
+
+
 def _print_mapping(mapping: dict[str, str]) -> None:
-    print("Columns: " + ", ".join(f"{field}={column}" for field, column in mapping.items()))
+    print(_("Columns: %(columns)s") % {"columns": ", ".join(f"{field}={column}" for field, column in mapping.items())})
 
 
 def cmd_export(args) -> int:
@@ -186,13 +228,13 @@ def cmd_export(args) -> int:
     out = Path(args.out)
     file_format = out.suffix.lower().lstrip(".")
     if file_format not in ("csv", "xlsx"):
-        raise UsageError("OUT: the file name must end in .csv or .xlsx")
+        raise UsageError(_("OUT: the file name must end in .csv or .xlsx"))
     actor = _actor(args.as_user)
     team = None
     if args.team:
         team = Team.objects.filter(name=args.team).first()
         if team is None:
-            raise UsageError(f"--team: there is no team '{args.team}'")
+            raise UsageError(_("--team: there is no team “%(name)s”") % {"name": args.team})
     owner = None
     if args.owner:
         owner = _actor(args.owner, "--owner")
@@ -208,7 +250,7 @@ def cmd_export(args) -> int:
             with result.body as body:
                 while block := body.read(1 << 20):
                     f.write(block)
-    print(f"Exported {result.rows:,} customers to {out}.")
+    print(_("Exported %(n)s customers to %(file)s.") % {"n": f"{result.rows:,}", "file": out})
     return 0
 
 

@@ -92,3 +92,22 @@ def test_running_the_same_file_again_continues_an_import_stopped_by_an_error(cap
     code, out, err = run(capsys, "import", path, "--as", "info", "--batch-size", 2)
     assert code == 0 and "Continuing import" in err, err
     assert Customer.objects.filter(name__startswith="命令行续传").count() == 5 and ImportJob.objects.count() == 1
+
+
+def test_messages_follow_the_terminals_chinese_locale(capsys, org, write_csv, monkeypatch):
+    from django.utils import translation
+
+    path = write_csv([["客户名称", "手机"], ["甲有限公司", "13800001111"], ["乙有限公司", "12"]])
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    try:
+        code, out, err = run(capsys, "import", path, "--as", "info")
+        list_code, listed, _err = run(capsys, "import", "list", "--as", "info")
+        missing_code, _out, missing = run(capsys, "import", "nowhere.csv", "--as", "info")
+    finally:
+        translation.activate("en")
+    assert code == 1
+    assert "已读取 2 行" in out and "拒绝 1 行" in out and "rows read" not in out
+    assert list_code == 0 and "部分导入" in listed and "状态" in listed
+    assert missing_code == 2 and "没有文件" in missing
