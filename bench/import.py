@@ -23,8 +23,9 @@ Measured, each in a forked child of this process so that its peak memory (ru_max
    batches of 2,000), on the first --iie-rows rows of the same file (it is too slow for all of them).
 
 Each of the --runs runs starts from a new database; the table gives medians. Rows/s, the ratio to the
-raw insert, CPU seconds of the importing process (its worker processes included) and, on PostgreSQL,
-of its server backend, the rows flagged as possible duplicates and the peak RSS are printed as a
+raw insert, CPU seconds of the importing process (its threads and worker processes included) and, on
+PostgreSQL, of its server backends (every session of the database: the import's, its writer's, the
+index builds'), the rows flagged as possible duplicates and the peak RSS are printed as a
 table (and --json).
 """
 
@@ -167,29 +168,73 @@ def qianke_import(path: Path) -> dict:
     from qianke.dataio.services import import_create, import_run
 
     actor = User.objects.get(username="bench")
-    backend = _backend_cpu()
+    server = _ServerCpu()
     started = time.perf_counter()
     job = import_create(actor=actor, path=path, file_name=path.name, claim=True)
     job = import_run(job_id=job.pk, take_over=True)
     seconds = time.perf_counter() - started
     return {"rows": job.read_rows, "created": job.created_customers, "rejected": job.rejected_rows,
-            "flagged": job.flagged_rows, "seconds": seconds, "backend_cpu": _backend_cpu() - backend}
+            "flagged": job.flagged_rows, "seconds": seconds, "backend_cpu": server.stop()}
 
 
-def _backend_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend so far (0 on SQLite): the server's share."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
+def _proc_cpu(pid: int) -> float | None:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
+        return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _ServerCpu:
+    """CPU seconds of the PostgreSQL backends of this database from now until stop() (0 on SQLite):
+    the server's share. Every session counts (the import writes its batches in a connection of its
+    own, and the full-text index is built in a second session), so the sessions are listed every
+    0.1 s from a connection of this sampler, whose own backend is left out; a session's CPU time is
+    its last reading before it ended (it ends with the import: at most 0.1 s of it is missed)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from django.db import connection
+
+        self.readings: dict[int, float] = {}
+        self.start: dict[int, float] = {}
+        self.done = threading.Event()
+        self.thread = None
+        if connection.vendor != "postgresql":
+            return
+        import psycopg
+
+        params = connection.get_connection_params()
+        self.db = psycopg.connect(**params, autocommit=True)
+        self.database = params.get("dbname")
+        self._sample(first=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _sample(self, first: bool = False) -> None:
+        rows = self.db.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                               [self.database]).fetchall()
+        for (pid,) in rows:
+            value = _proc_cpu(pid)
+            if value is None:
+                continue
+            if first:
+                self.start[pid] = value
+            self.readings[pid] = value
+
+    def _run(self) -> None:
+        while not self.done.wait(0.1):
+            self._sample()
+
+    def stop(self) -> float:
+        if self.thread is None:
+            return 0.0
+        self.done.set()
+        self.thread.join()
+        self._sample()
+        self.db.close()
+        return sum(value - self.start.get(pid, 0.0) for pid, value in self.readings.items())
 
 
 def raw_insert(path: Path) -> dict:

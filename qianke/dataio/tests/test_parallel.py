@@ -94,3 +94,43 @@ def test_rows_validated_in_worker_processes_give_the_same_import(org, write_csv,
     assert imported == {
         r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_written_beside_the_validation_give_the_same_import(org, write_csv, monkeypatch):
+    """Outside a transaction a large import writes each batch in a thread (and connection) of its own
+    while the next is validated; the next batch's duplicate check still sees the rows written before
+    it (the last row of the file repeats the last row of the batch before)."""
+    import threading
+
+    def rows(prefix, area="010", mobile="138"):
+        rows = _rows(prefix, area, mobile)
+        rows[-1] = [f"{prefix}华信34号科技有限公司", "", f"{mobile} 0000 0034", "", "", prefix, "", "", ""]
+        return rows
+
+    serial = import_run(
+        job_id=import_create(actor=org.info, path=write_csv(rows("北京"), name="a.csv"), file_name="a.csv").pk,
+        batch_size=7,
+    )
+    monkeypatch.setattr(services, "OVERLAP_FROM", 1)
+    threads = set()
+    real = services._Run.write_batch
+    monkeypatch.setattr(services._Run, "write_batch",
+                        lambda self, *args: threads.add(threading.current_thread().name) or real(self, *args))
+    overlapped = import_run(
+        job_id=import_create(
+            actor=org.info, path=write_csv(rows("上海", "021", "186"), name="b.csv"), file_name="b.csv"
+        ).pk,
+        batch_size=7,
+    )
+    assert len(threads) == 1 and threads.pop().startswith("qianke-import-writer")
+    a, b = _outcome(serial), _outcome(overlapped)
+    assert a[3] == b[3] == (41, 40, 1)  # row 43 flagged as the same as row 36, written just before
+    assert a[2] == b[2]
+    assert overlapped.checkpoint == 43 and overlapped.read_rows == 42 and overlapped.status == "done"
+    ids = list(overlapped.imported_rows.values_list("customer_id", flat=True))
+    imported = {r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()}
+    customer_search_sync(customer_ids=ids)
+    assert imported == {
+        r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()
+    }
