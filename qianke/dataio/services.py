@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import gc
 import itertools
 import os
@@ -834,7 +835,10 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                 stack.enter_context(transaction.atomic())
             if suspend:
                 stack.enter_context(_maintenance_memory())
-                stack.enter_context(search.bulk_index_suspended())
+                plain = _PlainIndexes(job, total - done_before) if not atomic else None
+                if plain:
+                    stack.callback(plain.forget_built)  # after the builds (the stack unwinds in reverse)
+                stack.enter_context(search.bulk_index_suspended(then=plain.jobs if plain else None))
             stack.enter_context(_collector_paused())
             # Batches are written in a connection of their own while this one validates the next: not
             # in atomic mode (one transaction) nor inside a caller's transaction (which the other
@@ -898,6 +902,75 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
             cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else
                            "ANALYZE customers_customer, customers_customersearch")
     return job
+
+
+# Tables an import fills whose plain B-tree indexes a large import suspends (see _PlainIndexes),
+# and the indexes it keeps: those the duplicate check and the writes read while the import runs.
+SUSPENDED_TABLES = ("customers_customer", "customers_contact", "activities_activity", "customers_statuschange")
+KEPT_INDEX_COLUMNS = ("(name_norm)", "(mobile_norm)", "(phone_norm)", "(customer_id)")
+
+
+class _PlainIndexes:
+    """PostgreSQL, a large import into a customer table no larger than the import: the plain B-tree
+    indexes of the tables it fills are dropped for the load and built again after it, in the two
+    sessions that build the full-text index (search.bulk_index_suspended's `then`), as `qianke demo`
+    does. A sort-based build of an index costs less than inserting every row into it (about 20 of
+    them a customer). Kept: unique indexes and primary keys (integrity holds throughout), and the
+    indexes read during the import (the duplicate check's name, mobile and phone lookups; contacts by
+    customer). Each definition is recorded (core's SuspendedIndex) before its index is dropped, so a
+    killed import leaves it to the next import, bulk load or `qianke init`
+    (core.demo.restore_suspended_indexes). Not while another import runs (it could rebuild or forget
+    what this one dropped), not in atomic mode (the builds run outside a transaction). Other
+    sessions' list pages and reports are slower meanwhile.
+    """
+
+    def __init__(self, job: ImportJob, rows_to_go: int) -> None:
+        from qianke.core.demo import restore_suspended_indexes
+
+        self.indexes: list[tuple[str, str]] = []
+        self.built: list[str] = []
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+        restore_suspended_indexes()
+        if ImportJob.objects.filter(status=Status.RUNNING).exclude(pk=job.pk).exists():
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Customer._meta.db_table])
+            existing = max(float((cursor.fetchone() or [0])[0]), 0.0)
+        if existing > rows_to_go:
+            return
+        self.indexes = self._suspend()
+
+    def _suspend(self) -> list[tuple[str, str]]:
+        from qianke.core.demo import _plain_indexes
+        from qianke.core.models import SuspendedIndex
+
+        with connection.cursor() as cursor:
+            indexes = [(name, sql) for name, sql in _plain_indexes(cursor, SUSPENDED_TABLES)
+                       if not sql.endswith(KEPT_INDEX_COLUMNS)]
+        # Recorded before the drop: a kill from here on leaves the definitions for the next run.
+        SuspendedIndex.objects.bulk_create([SuspendedIndex(name=name, definition=sql) for name, sql in indexes],
+                                           ignore_conflicts=True)
+        with connection.cursor() as cursor:
+            for name, _sql in indexes:
+                cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+        return indexes
+
+    def jobs(self) -> list[Callable[[Any], None]]:
+        return [functools.partial(self._build, name, sql) for name, sql in self.indexes]
+
+    def _build(self, name: str, sql: str, cursor: Any) -> None:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        cursor.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        cursor.execute("RESET maintenance_work_mem")
+        self.built.append(name)
+
+    def forget_built(self) -> None:
+        """The records of the indexes built again (one that failed stays recorded)."""
+        from qianke.core.models import SuspendedIndex
+
+        if self.built:
+            SuspendedIndex.objects.filter(name__in=self.built).delete()
 
 
 # From this many rows to go, batches are written in a thread of their own (see _Writer).
