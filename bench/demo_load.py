@@ -18,6 +18,7 @@ import argparse
 import ast
 import contextlib
 import functools
+import inspect
 import json
 import os
 import resource
@@ -48,6 +49,9 @@ def parse_args(argv=None):
                    help="set a constant of qianke.core.demo for the runs (a Python literal), e.g. PG_SUSPEND_FOREIGN_KEYS=False")
     p.add_argument("--slow", type=float, default=0.5, help="print statements slower than this many seconds")
     p.add_argument("--batch-size", type=int, default=0, help="customers a batch (default: demo_generate's)")
+    p.add_argument("--whole", action="store_true",
+                   help="time the whole `qianke demo` command: demo_generate with the capabilities' rows it "
+                        "writes in the load (when it can), then demo_capabilities, each capability timed")
     return p.parse_args(argv)
 
 
@@ -174,6 +178,8 @@ def one_run(args) -> dict:
         last_batch[0] = time.perf_counter()
 
     options = {k: v for k, v in (("workers", args.workers), ("batch_size", args.batch_size or None)) if v is not None}
+    if args.whole and "capabilities" in inspect.signature(demo_generate).parameters:
+        options["capabilities"] = True  # as `qianke demo` calls it (older code: the capabilities after)
     cpu_before, backend_before = _cpu_self_children(), _backend_cpu(backend)
     started = time.perf_counter()
     slow: list[tuple[float, str]] = []
@@ -187,12 +193,25 @@ def one_run(args) -> dict:
             if took >= args.slow:
                 slow.append((round(took, 2), " ".join(str(sql).split())[:90]))
 
+    capabilities: list[tuple[str, float, dict]] = []
     with connection.execute_wrapper(timed), _tail_timeline() as timeline:
         counts = demo_generate(customers=args.customers, seed=args.seed, progress=progress, **options)
+        core_seconds = time.perf_counter() - started
+        if args.whole:
+            from qianke.core.demo import demo_capabilities
+
+            def done(module: str, extra: dict) -> None:
+                capabilities.append((module, time.perf_counter(), extra))
+
+            demo_capabilities(seed=args.seed, customers=args.customers, done=done)
     seconds = time.perf_counter() - started
     cpu_after, backend_after = _cpu_self_children(), _backend_cpu(backend)
     load_after = os.getloadavg()[0]
     rows_seconds = (last_batch[0] or started) - started
+    steps, previous = [], started + core_seconds
+    for module, at, extra in capabilities:
+        steps.append({"module": module, "seconds": round(at - previous, 2), "counts": extra})
+        previous = at
     cpu = {"writer": cpu_after[0] - cpu_before[0], "workers": cpu_after[1] - cpu_before[1],
            "backend": backend_after - backend_before}
     raw = baseline(connection, min(args.customers, args.baseline_customers)) if args.baseline_customers else None
@@ -200,18 +219,26 @@ def one_run(args) -> dict:
               "activities": counts["activities"], "seconds": seconds,
               "customers_per_s": counts["customers"] / seconds, "rows_seconds": rows_seconds,
               "rows_customers_per_s": counts["customers"] / rows_seconds if rows_seconds else None,
-              "tail_seconds": seconds - rows_seconds, "cpu_seconds": cpu, "baseline": raw,
+              "tail_seconds": core_seconds - rows_seconds, "cpu_seconds": cpu, "baseline": raw,
               "ratio": counts["customers"] / seconds / raw["customers_per_s"] if raw else None,
-              "loadavg": [round(load_before, 2), round(load_after, 2)], "slow_statements": slow}
+              "loadavg": [round(load_before, 2), round(load_after, 2)], "slow_statements": slow,
+              "core_seconds": core_seconds, "core_customers_per_s": counts["customers"] / core_seconds,
+              "load_counts": {k: v for k, v in counts.items() if k != "password"}, "capabilities": steps}
     result["tail_jobs"] = [(session, label, round(b - started, 1), round(e - b, 1)) for session, label, b, e in timeline]
     for took, sql in slow:
         print(f"  {took:6.2f} s  {sql}")
     for session, label, began, took in result["tail_jobs"]:
         print(f"  tail job {session:>16}  at {began:6.1f} s  {took:5.1f} s  {label}")
+    for step in steps:
+        print(f"  capability {step['module']:<28} {step['seconds']:7.1f} s  {step['counts']}")
+    if args.whole:
+        print(f"  core load {core_seconds:.1f} s = {counts['customers'] / core_seconds:,.0f}/s "
+              f"({ {k: v for k, v in counts.items() if k not in ('password', 'users', 'teams')} }); "
+              f"whole command {seconds:.1f} s")
     per = 1e6 / max(counts["customers"], 1)
-    print(f"demo {result['customers']:,} customers in {seconds:.1f} s = {result['customers_per_s']:,.0f}/s "
+    print(f"{'whole demo' if args.whole else 'demo'} {result['customers']:,} customers in {seconds:.1f} s = {result['customers_per_s']:,.0f}/s "
           f"(rows {rows_seconds:.1f} s = {result['rows_customers_per_s'] or 0:,.0f}/s, "
-          f"tail {seconds - rows_seconds:.1f} s); CPU µs a customer: writer {cpu['writer'] * per:.0f}, "
+          f"tail {core_seconds - rows_seconds:.1f} s); CPU µs a customer: writer {cpu['writer'] * per:.0f}, "
           f"workers {cpu['workers'] * per:.0f}, backend {cpu['backend'] * per:.0f}; "
           + (f"baseline {raw['method']} {raw['customers_per_s']:,.0f}/s; ratio {result['ratio']:.0%}; " if raw else "")
           + f"load average {load_before:.1f} → {load_after:.1f}", flush=True)

@@ -167,7 +167,8 @@ def _run_demo(customers: int, seed: int) -> dict:
     from qianke.core.demo import demo_generate
 
     started = time.perf_counter()
-    counts = demo_generate(customers=customers, seed=seed, progress=ProgressBar("demo"))
+    # The capabilities' rows that can be are written with the customers (LoadRows), the rest after.
+    counts = demo_generate(customers=customers, seed=seed, progress=ProgressBar("demo"), capabilities=True)
     seconds = time.perf_counter() - started
     print(
         _("Demo data: %(customers)s customers, %(contacts)s contacts, %(activities)s follow-ups in %(seconds)s s "
@@ -186,7 +187,7 @@ def _run_demo(customers: int, seed: int) -> dict:
               % {"module": module.split(".")[1], "details": details or _("done"),
                  "seconds": f"{time.perf_counter() - started:.1f}"}, flush=True)
 
-    demo_capabilities(seed=seed, customers=customers, done=report)
+    demo_capabilities(seed=seed, customers=customers, loaded=counts.get("capabilities"), done=report)
     return counts
 
 

@@ -8,6 +8,10 @@ the counts. It is built for volume (benchmarks load a million customers with it)
 - customer codes are allocated in blocks per month (`allocate_codes(count=n, when=month)`);
 - canonical phones and names come from `qianke.core.normalize`, search rows from
   `customer_search_document`, and the database triggers keep the full-text index in step;
+- with `capabilities=True` (`qianke demo`) the capabilities' rows that follow from each customer
+  (lifecycle histories, origins, qualifications: their modules' `demo_load_rows`, see LoadRows) are
+  drawn in the writing process and written with each batch, instead of in passes that read a
+  million customers back afterwards;
 - pypinyin costs about 40 µs a call, several calls per customer. Demo names are built from a few
   hundred words, so while generating, pinyin is looked up per word (computed once) instead of per
   name; that is `_word_pinyin` below.
@@ -32,6 +36,7 @@ from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -440,7 +445,7 @@ def copy_text(value: object) -> str:
 
 
 class BulkTable:
-    def __init__(self, model, vendor: str, keys: tuple[str, ...] = ()) -> None:
+    def __init__(self, model, vendor: str, keys: tuple[str, ...] = (), late: tuple[str, ...] = ()) -> None:
         qn = connection.ops.quote_name
         fields = list(model._meta.concrete_fields)
         self.table = model._meta.db_table
@@ -462,19 +467,23 @@ class BulkTable:
         columns = ", ".join(qn(f.column) for f in fields)
         self.sql = f"INSERT INTO {qn(self.table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         self.copy_sql = f"COPY {qn(self.table)} ({columns}) FROM STDIN"
-        # Rows without their key columns (`keys`: ids the writer knows only when it writes the batch),
-        # for the statements below, which list the key columns first.
+        # Rows without their key columns (`keys`: ids the writer knows only when it writes the batch)
+        # and without the `late` columns (values the writer computes: the lifecycle dates the
+        # histories give), for the statements below, which list the key columns first, the late last.
         self.keys = keys
+        self.late = late
         by_name = {f.attname: f for f in fields}
-        ordered = [by_name[k] for k in keys] + [f for f in fields if f.attname not in keys]
+        ordered = ([by_name[k] for k in keys] + [f for f in fields if f.attname not in keys + late]
+                   + [by_name[k] for k in late])
         columns = ", ".join(qn(f.column) for f in ordered)
         self.keyed_sql = f"INSERT INTO {qn(self.table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         self.keyed_copy_sql = f"COPY {qn(self.table)} ({columns}) FROM STDIN"
-        rest = [(name, conv, default) for name, conv, default in self.plan if name not in keys]
+        rest = [(name, conv, default) for name, conv, default in self.plan if name not in keys + late]
         self.rest_defaults = {name: default for name, _conv, default in rest}
         self.rest_converted = [(i, name, conv) for i, (name, conv, _default) in enumerate(rest) if conv]
         self.text_defaults = {f.attname: copy_text(None if f.primary_key else f.get_default())
-                              for f in fields if f.attname not in keys}
+                              for f in fields if f.attname not in keys + late}
+        self.late_converted = [next(conv for name, conv, _d in self.plan if name == k) for k in late]
 
     def row(self, values: Row) -> list:
         # The defaults updated with the values, in column order (a dict keeps the order of its first
@@ -549,13 +558,53 @@ class BulkTable:
 
 
 class _Tables:
-    def __init__(self, vendor: str) -> None:
-        self.customer = BulkTable(Customer, vendor, keys=("id",))
+    def __init__(self, vendor: str, extra: tuple[type[models.Model], ...] = ()) -> None:
+        # The lifecycle dates come last: the histories' rows give them, in the writer (LoadRows).
+        self.customer = BulkTable(Customer, vendor, keys=("id",), late=("status_changed_at", "last_purchase_at"))
         self.contact = BulkTable(Contact, vendor, keys=("id", "customer_id"))
         self.activity = BulkTable(Activity, vendor, keys=("id", "customer_id", "contact_id"))
         self.search = BulkTable(CustomerSearch, vendor, keys=("customer_id",))
+        # The capabilities' tables (LoadRows): ids from new_ids when the key is generated (histories,
+        # origins), none to add when it is the customer's (qualifications).
+        self.extra = {model: BulkTable(model, vendor, keys=(model._meta.pk.attname,)
+                                       if isinstance(model._meta.pk, models.AutoField) else ())
+                      for model in extra}
         # PostgreSQL: rows are built as COPY text (BulkTable.text); SQLite: parameter lists.
         self.copy = vendor == "postgresql"
+
+
+class LoadedCustomer:
+    """One customer as the load writes it, for the capabilities' rows (LoadRows). The histories set
+    the lifecycle dates, which the load then writes into the customer's row."""
+
+    __slots__ = ("id", "created_at", "status", "owner_id", "created_by_id", "first_contact_id",
+                 "last_activity_at", "status_changed_at", "last_purchase_at")
+
+    def __init__(self, id: int, created_at: dt.datetime, status: str, owner_id: int | None,  # noqa: A002
+                 created_by_id: int, first_contact_id: int | None, last_activity_at: dt.datetime | None) -> None:
+        self.id, self.created_at, self.status, self.owner_id = id, created_at, status, owner_id
+        self.created_by_id, self.first_contact_id, self.last_activity_at = (
+            created_by_id, first_contact_id, last_activity_at)
+        self.status_changed_at: dt.datetime | None = None
+        self.last_purchase_at: dt.datetime | None = None
+
+
+@dataclass
+class LoadRows:
+    """A capability's demo rows written by the core load with its own, batch by batch, in the batch's
+    transaction (`demo_generate(capabilities=True)`, which `qianke demo` uses): a module of
+    CAPABILITY_DEMOS gives it from `demo_load_rows(seed=…, now=…)`.
+
+    `rows` gets each batch's customers in id order and returns {label: rows as {attname: value}} for
+    the models in `tables` ({label: model}); the labels name its counts. Its tables' plain indexes and
+    foreign keys are suspended with the load's own (large loads). Writing them here instead of in a
+    pass after the load saves reading a million customers back, and the histories' UPDATE of every
+    customer (the load writes the lifecycle dates the histories set on LoadedCustomer).
+    """
+
+    tables: dict[str, type[models.Model]]
+    rows: Callable[[list[LoadedCustomer]], dict[str, list[dict]]]
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -570,6 +619,9 @@ class _Batch:
     searches: list = field(default_factory=list)
     contact_customers: list[int] = field(default_factory=list)
     activity_keys: list[tuple[int, int | None]] = field(default_factory=list)
+    # Per customer, with LoadRows: (created_at, status, owner_id, created_by_id, local key of its
+    # first contact, time of its last follow-up).
+    facts: list[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -582,6 +634,7 @@ class _Plan:
     now: dt.datetime
     today: dt.date
     tables: _Tables
+    facts: bool = False  # the writer needs _Batch.facts (LoadRows)
 
 
 _PLAN: _Plan | None = None
@@ -749,12 +802,40 @@ def _build_batch(job: tuple[int, list[dt.datetime], list[str]]) -> _Batch:
         batch.customers.append(customer_row(c))
         batch.searches.append(search_row({"names": doc.names, "pinyin": doc.pinyin, "digits": doc.digits,
                                           "other": doc.other}))
+        if plan.facts:
+            batch.facts.append((created, c["status"], c["owner_id"], c["created_by_id"], contact_id,
+                                activities[-1]["occurred_at"] if activities else None))
     _PINYIN.forget()
     return batch
 
 
-def _write_batch(tables: _Tables, batch: _Batch) -> None:
-    """Give the batch its ids and insert it; the caller owns the transaction."""
+def _capability_rows(tables: _Tables, batch: _Batch, loads: list[LoadRows], base: int,
+                     contact_base: int) -> tuple[list[tuple], list[tuple[BulkTable, list[dict]]]]:
+    """The lifecycle dates of the batch's customers and the capabilities' rows (LoadRows), drawn here,
+    in the writing process, in id order: each capability's random draws come in the order its pass
+    after the load made them (one generator over all customers, the same rows)."""
+    loaded = [LoadedCustomer(base + i, created, status, owner_id, by, None if first is None else contact_base + first,
+                             last) for i, (created, status, owner_id, by, first, last) in enumerate(batch.facts)]
+    extra = []
+    for load in loads:
+        for label, rows in load.rows(loaded).items():
+            extra.append((tables.extra[load.tables[label]], rows))
+            load.counts[label] = load.counts.get(label, 0) + len(rows)
+    return [(c.status_changed_at, c.last_purchase_at) for c in loaded], extra
+
+
+def _keys(table: BulkTable, cursor, count: int, *, copy: bool) -> list:
+    """The key columns of `count` new rows of a capability's table: new ids (COPY: as the line's first
+    field), or nothing when the rows carry their key (a customer's)."""
+    if not table.keys or not count:
+        return ["" if copy else ()] * count
+    first = table.new_ids(cursor, count)
+    return [f"{i}\t" for i in range(first, first + count)] if copy else [(i,) for i in range(first, first + count)]
+
+
+def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = ()) -> None:
+    """Give the batch its ids and insert it, with the capabilities' rows (`loads`); the caller owns the
+    transaction."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Demo rows can be generated again: no need to wait for the WAL flush of every batch.
@@ -768,25 +849,43 @@ def _write_batch(tables: _Tables, batch: _Batch) -> None:
         null = _COPY_NULL if tables.copy else None
         activities = [(activity_base + i, base + c, null if k is None else contact_base + k)
                       for i, (c, k) in enumerate(batch.activity_keys)]
+        late: list[tuple] = []
+        extra: list[tuple[BulkTable, list[dict]]] = []
+        if loads:
+            late, extra = _capability_rows(tables, batch, loads, base, contact_base)
+        extra_keys = [_keys(table, cursor, len(rows), copy=tables.copy) for table, rows in extra]
         if tables.copy:
             # COPY: one statement per table and batch, the builders' lines with the ids in front.
             # (executemany sends each row as its own statement, which the server parses and plans anew.)
+            if late:
+                customer_lines = [f"{i}\t{line}\t{copy_text(changed)}\t{copy_text(purchase)}\n"
+                                  for i, line, (changed, purchase) in zip(customers, batch.customers, late, strict=True)]
+            else:
+                customer_lines = [f"{i}\t{line}\t\\N\t\\N\n" for i, line in zip(customers, batch.customers, strict=True)]
             texts = (
-                (tables.customer, [f"{i}\t{line}\n" for i, line in zip(customers, batch.customers, strict=True)]),
+                (tables.customer, customer_lines),
                 (tables.contact, [f"{i}\t{c}\t{line}\n" for (i, c), line in zip(contacts, batch.contacts, strict=True)]),
                 (tables.activity, [f"{i}\t{c}\t{k}\t{line}\n"
                                    for (i, c, k), line in zip(activities, batch.activities, strict=True)]),
                 (tables.search, [f"{i}\t{line}\n" for i, line in zip(customers, batch.searches, strict=True)]),
+                *((table, [f"{prefix}{table.text(row)}\n" for prefix, row in zip(keys, rows, strict=True)])
+                  for (table, rows), keys in zip(extra, extra_keys, strict=True)),
             )
             for table, lines in texts:
                 if lines:
                     with cursor.cursor.copy(table.keyed_copy_sql) as copy:
                         copy.write("".join(lines))
             return
-        for table, keys, rows in ((tables.customer, [(i,) for i in customers], batch.customers),
-                                  (tables.contact, contacts, batch.contacts),
+        convert = tables.customer.late_converted
+        customer_rows = [(i, *row, *(v if v is None or f is None else f(v) for f, v in zip(convert, dates, strict=True)))
+                         for i, row, dates in zip(customers, batch.customers, late or [(None, None)] * len(customers), strict=True)]
+        if customer_rows:
+            cursor.executemany(tables.customer.keyed_sql, customer_rows)
+        for table, keys, rows in ((tables.contact, contacts, batch.contacts),
                                   (tables.activity, activities, batch.activities),
-                                  (tables.search, [(i,) for i in customers], batch.searches)):
+                                  (tables.search, [(i,) for i in customers], batch.searches),
+                                  *((table, keys, [table.rest_row(r) for r in rows])
+                                    for (table, rows), keys in zip(extra, extra_keys, strict=True))):
             if rows:
                 cursor.executemany(table.keyed_sql, [(*k, *row) for k, row in zip(keys, rows, strict=True)])
 
@@ -981,8 +1080,9 @@ class _PgTail:
     to run while deferred checks are pending).
     """
 
-    def __init__(self, *, vacuum: bool) -> None:
+    def __init__(self, *, vacuum: bool, tables: tuple[str, ...] = BULK_TABLES) -> None:
         self.vacuum = vacuum
+        self.tables = tables
         self.indexes: list[tuple[str, str]] = []
         self.keys: list[tuple[str, str]] = []
         self.started = self.finished = False
@@ -994,9 +1094,9 @@ class _PgTail:
     def suspend(self, *, plain_indexes: bool, foreign_keys: bool) -> None:
         restore_suspended_indexes()
         if plain_indexes:
-            self.indexes = _suspend_plain_indexes(BULK_TABLES)
+            self.indexes = _suspend_plain_indexes(self.tables)
         if foreign_keys:
-            self.keys = _suspend_foreign_keys(BULK_TABLES)
+            self.keys = _suspend_foreign_keys(self.tables)
 
     def jobs(self) -> list[Callable[[object], None]]:
         """For search.bulk_index_suspended (`then`), before its GIN builds: builds the plain indexes and
@@ -1010,7 +1110,7 @@ class _PgTail:
         jobs = [partial(self._build, name, sql) for name, sql in self.indexes]
         jobs += [partial(self._validate, key) for key, _sql in self.keys if _key_names(key)[0] != search_table]
         if self.vacuum:
-            jobs.append(partial(self._vacuum, ("customers_customer", "customers_contact")))
+            jobs.append(partial(self._vacuum, self._vacuumed_first))
         jobs += [partial(self._validate, key) for key, _sql in self.keys if _key_names(key)[0] == search_table]
         if self.vacuum:
             jobs.append(partial(self._vacuum, (search_table,)))
@@ -1060,8 +1160,15 @@ class _PgTail:
             _add_foreign_keys(self.keys)
         if self.vacuum:
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE customers_customer, customers_contact")
-            self.vacuumed += ("customers_customer", "customers_contact")
+                cursor.execute(f"VACUUM ANALYZE {', '.join(self._vacuumed_first)}")
+            self.vacuumed += self._vacuumed_first
+
+    @property
+    def _vacuumed_first(self) -> tuple[str, ...]:
+        """Customers, contacts and the capabilities' tables (LoadRows): their statistics and visibility
+        maps serve the searches and the capabilities' demo passes after the load."""
+        core = ("customers_customer", "customers_contact")
+        return core + tuple(t for t in self.tables if t not in BULK_TABLES)
 
 
 def _month_starts(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
@@ -1117,13 +1224,16 @@ def demo_generate(
     now: dt.datetime | None = None,
     workers: int | None = None,
     suspend_index: bool | None = None,
-) -> dict[str, int | str]:
+    capabilities: bool = False,
+) -> dict[str, Any]:
     """Create demo staff (once) and `customers` customers with contacts and follow-ups.
 
     Returns the counts written and the demo users' password. `progress(done, total)` is called
     after every batch (one transaction each). Large runs build rows in a forked worker process
     while this one writes; `workers=0` keeps everything in this process. Large runs also suspend the
     full-text index and rebuild it at the end (`suspend_index`, default from BULK_INDEX_FROM customers).
+    `capabilities=True` writes the capabilities' demo rows that they give as LoadRows with each batch
+    (counts under "capabilities": {module: counts}); demo_capabilities does the rest after the load.
     """
     global _PLAN, _PINYIN
     if isinstance(customers, bool) or not isinstance(customers, int) or not 0 <= customers <= MAX_CUSTOMERS:
@@ -1131,14 +1241,18 @@ def demo_generate(
     staff = demo_staff(seed=seed)
     end = (now or timezone.now()).astimezone(dt.UTC)
     start = end - dt.timedelta(days=365 * YEARS_BACK)
-    counts: dict[str, int | str] = {
+    counts: dict[str, Any] = {
         "customers": 0, "contacts": 0, "activities": 0, "users": staff.created_users,
         "teams": staff.created_teams, "password": staff.password,
     }
-    tables = _Tables(connection.vendor)
+    loads = _capability_loads(seed=seed, now=end) if capabilities else {}
+    extra_models = tuple(model for load in loads.values() for model in load.tables.values())
+    bulk_tables = BULK_TABLES + tuple(model._meta.db_table for model in extra_models)
+    tables = _Tables(connection.vendor, extra_models)
     _PLAN = _Plan(
         seed=seed, info_id=staff.info.pk, now=end, today=timezone.localdate(end), tables=tables,
         staff_reps={region: [(u.pk, u.team_id) for u in reps] for region, reps in staff.reps.items()},
+        facts=bool(loads),
     )
     if suspend_index is None:
         suspend_index = customers >= BULK_INDEX_FROM
@@ -1156,12 +1270,12 @@ def demo_generate(
                 # Plain indexes and foreign keys dropped for the load, built and validated after it, in
                 # the GIN build sessions (tail.jobs); the callback is left after those builds and does
                 # the rest, or all of it when the search index's suspension fails.
-                tail = _PgTail(vacuum=customers >= VACUUM_FROM)
+                tail = _PgTail(vacuum=customers >= VACUUM_FROM, tables=bulk_tables)
                 stack.callback(tail.finish)
                 tail.suspend(plain_indexes=PG_SUSPEND_PLAIN_INDEXES, foreign_keys=PG_SUSPEND_FOREIGN_KEYS)
             elif into_empty:
                 # Entered first, so left last: the search index is rebuilt before these.
-                stack.enter_context(plain_indexes_suspended(BULK_TABLES))
+                stack.enter_context(plain_indexes_suspended(bulk_tables))
             stack.enter_context(search.bulk_index_suspended(then=tail.jobs if tail is not None else None))
         if workers:
             # fork: the workers inherit the plan and never touch the database connection. Jobs are
@@ -1172,13 +1286,15 @@ def demo_generate(
             batches = map(_build_batch, jobs)
         for batch in batches:
             with transaction.atomic():
-                _write_batch(tables, batch)
+                _write_batch(tables, batch, list(loads.values()))
             counts["customers"] += len(batch.customers)
             counts["contacts"] += len(batch.contacts)
             counts["activities"] += len(batch.activities)
             if progress:
                 progress(counts["customers"], customers)
     _PLAN = _PINYIN = None
+    if loads:
+        counts["capabilities"] = {name: load.counts or dict.fromkeys(load.tables, 0) for name, load in loads.items()}
     if customers >= VACUUM_FROM:
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
@@ -1202,26 +1318,51 @@ def demo_generate(
 CAPABILITY_DEMOS = ("qianke.customers.demo", "qianke.leads.demo", "qianke.qualification.demo", "qianke.pool.demo",
                     "qianke.pipeline.demo", "qianke.dedupe.demo")
 CAPABILITY_DEMO_FUNCTIONS = ("demo_generate", "demo_data", "generate")
+# A capability module's rows written by the core load itself (LoadRows), when it defines this.
+CAPABILITY_LOAD_FUNCTION = "demo_load_rows"
+
+
+def _capability_modules(modules: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """The capability modules that exist, by name (a missing one has no demo data yet)."""
+    import importlib
+
+    for name in modules:
+        try:
+            yield name, importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+
+
+def _capability_loads(*, seed: int, now: dt.datetime, modules: tuple[str, ...] = CAPABILITY_DEMOS
+                      ) -> dict[str, LoadRows]:
+    loads = {}
+    for name, module in _capability_modules(modules):
+        hook = getattr(module, CAPABILITY_LOAD_FUNCTION, None)
+        load = hook(seed=seed, now=now) if callable(hook) else None
+        if load is not None:
+            loads[name] = load
+    return loads
 
 
 def demo_capabilities(*, seed: int = 1, customers: int | None = None, now: dt.datetime | None = None,
-                      modules: tuple[str, ...] = CAPABILITY_DEMOS,
+                      modules: tuple[str, ...] = CAPABILITY_DEMOS, loaded: dict[str, dict] | None = None,
                       done: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
     """Call each capability's demo function (the first of CAPABILITY_DEMO_FUNCTIONS it defines) with
-    the keyword arguments it accepts of seed, customers and now; a missing module is skipped.
-    Returns {module: its counts (a dict, or {} when it returns something else)}."""
-    import importlib
+    the keyword arguments it accepts of seed, customers and now; a missing module is skipped, and so
+    is one whose rows the load wrote (`loaded`: demo_generate's counts["capabilities"], reported as
+    they are). Returns {module: its counts (a dict, or {} when it returns something else)}."""
     import inspect
 
     results: dict[str, dict] = {}
     offered = {"seed": seed, "customers": customers, "now": now}
-    for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # this capability has no demo data (yet)
-            raise
+    for name, module in _capability_modules(modules):
+        if loaded and name in loaded:
+            results[name] = loaded[name]
+            if done is not None:
+                done(name, results[name])
+            continue
         func = next((getattr(module, f) for f in CAPABILITY_DEMO_FUNCTIONS if callable(getattr(module, f, None))), None)
         if func is None:
             continue

@@ -2,14 +2,17 @@
 
 Demo customers are inserted directly (qianke.core.demo), so they have no StatusChange rows; this
 writes a plausible chain (registered as potential → first purchase → repeat → dormant / lost) that
-ends in the customer's status, so the funnel report has something to show. Set-based: one
-insert and one update statement per batch (core.bulk).
+ends in the customer's status, so the funnel report has something to show. `qianke demo` writes
+them with the customers (`demo_load_rows`, the core load's LoadRows: the lifecycle dates go into
+the customer rows as they are inserted); `demo_status_histories` adds them afterwards, set-based:
+one insert and one update statement per batch (core.bulk).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +20,9 @@ from django.utils import timezone
 from qianke.core.bulk import insert_rows, update_rows
 from qianke.customers.choices import Status
 from qianke.customers.models import Customer, StatusChange
+
+if TYPE_CHECKING:
+    from qianke.core.demo import LoadedCustomer, LoadRows
 
 BATCH = 5_000
 DORMANCY = dt.timedelta(days=365)
@@ -63,7 +69,8 @@ def demo_status_histories(*, customer_ids: list[int], rng: random.Random, now: d
     for first in range(0, len(customer_ids), BATCH):
         chunk = customer_ids[first : first + BATCH]
         done = set(StatusChange.objects.filter(customer_id__in=chunk).values_list("customer_id", flat=True))
-        rows = (Customer.objects.filter(pk__in=chunk).exclude(pk__in=done)
+        # In id order, as the load draws them (demo_load_rows): the same histories either way.
+        rows = (Customer.objects.filter(pk__in=chunk).exclude(pk__in=done).order_by("pk")
                 .values_list("pk", "created_at", "status", "owner_id"))
         changes: list[dict] = []
         updates: list[tuple] = []
@@ -78,7 +85,25 @@ def demo_status_histories(*, customer_ids: list[int], rng: random.Random, now: d
     return written
 
 
+def demo_load_rows(*, seed: int = 1, now: dt.datetime) -> LoadRows | None:
+    """The histories as rows of the core load (core.demo.LoadRows): the same draws, in the same order,
+    as demo_generate's pass over the same customers after the load."""
+    from qianke.core.demo import LoadRows
+
+    rng = random.Random(seed)
+
+    def rows(customers: list[LoadedCustomer]) -> dict[str, list[dict]]:
+        changes: list[dict] = []
+        for c in customers:
+            history, c.status_changed_at, c.last_purchase_at = _history(rng, c.id, c.created_at, c.status,
+                                                                        c.owner_id, now)
+            changes += history
+        return {"status changes": changes}
+
+    return LoadRows(tables={"status changes": StatusChange}, rows=rows)
+
+
 def demo_generate(*, seed: int = 1) -> dict[str, int]:
-    """`qianke demo` hook: histories for every customer that has none."""
-    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    """`qianke demo` hook: histories for every customer that has none (found by one anti-join)."""
+    ids = list(Customer.objects.filter(status_changes__isnull=True).order_by("pk").values_list("pk", flat=True))
     return {"status changes": demo_status_histories(customer_ids=ids, rng=random.Random(seed))}
