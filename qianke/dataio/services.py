@@ -452,22 +452,24 @@ def _detach_database() -> None:
 _INHERITED: list = []
 
 
-def _workers_for(rows_to_go: int, preparer: RowPreparer) -> int:
+def _workers_for(rows_to_go: int, preparer: RowPreparer, overlapping: bool = False) -> int:
     cpus = os.cpu_count() or 1
-    if rows_to_go < PARALLEL_FROM or cpus < PARALLEL_MIN_CPUS:
-        return 0
     # An owner column is looked up in the database per distinct name: kept in this process.
-    if "owner" in preparer.columns:
+    if rows_to_go < PARALLEL_FROM or "owner" in preparer.columns:
         return 0
-    # This process and the database server keep two processors busy.
-    return max(1, min(cpus - 2, 4))
+    if cpus >= PARALLEL_MIN_CPUS:
+        # This process and the database server keep two processors busy.
+        return max(1, min(cpus - 2, 4))
+    # Fewer processors: one worker when the batches are written beside (_Writer), where this process
+    # mostly waits for the server and one worker keeps the processor busy that the server leaves.
+    return 1 if overlapping and cpus >= 2 else 0
 
 
 def _validated_batches(stack: contextlib.ExitStack, preparer: RowPreparer,
-                       batches: Iterator[list[tuple[int, list[str]]]], rows_to_go: int):
+                       batches: Iterator[list[tuple[int, list[str]]]], rows_to_go: int, overlapping: bool = False):
     """(batch, validated or None): validated in forked workers, in order, AHEAD batches ahead."""
     global _WORKER_PREPARER
-    workers = _workers_for(rows_to_go, preparer)
+    workers = _workers_for(rows_to_go, preparer, overlapping)
     if not workers:
         for batch in batches:
             yield batch, None
@@ -853,7 +855,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                     progress(read, total)
 
             for batch, validated in _validated_batches(stack, preparer, _batches(rows, batch_size),
-                                                       total - done_before):
+                                                       total - done_before, writer.overlapping):
                 if validated is None and writer.overlapping:
                     # While the previous batch is being written; the search entry's names too.
                     validated = _validate_rows(preparer, batch, extras=True)

@@ -134,3 +134,15 @@ def test_batches_written_beside_the_validation_give_the_same_import(org, write_c
     assert imported == {
         r["customer_id"]: r for r in CustomerSearch.objects.filter(customer_id__in=ids).values()
     }
+
+
+def test_two_processors_take_one_worker_only_while_batches_are_written_beside(monkeypatch):
+    from types import SimpleNamespace
+
+    preparer = SimpleNamespace(columns={"name": 0})
+    monkeypatch.setattr(services.os, "cpu_count", lambda: 2)
+    assert services._workers_for(services.PARALLEL_FROM, preparer, overlapping=True) == 1
+    assert services._workers_for(services.PARALLEL_FROM, preparer, overlapping=False) == 0
+    assert services._workers_for(services.PARALLEL_FROM - 1, preparer, overlapping=True) == 0
+    monkeypatch.setattr(services.os, "cpu_count", lambda: 1)
+    assert services._workers_for(services.PARALLEL_FROM, preparer, overlapping=True) == 0
