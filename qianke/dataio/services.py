@@ -910,6 +910,8 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
 # and the indexes it keeps: those the duplicate check and the writes read while the import runs.
 SUSPENDED_TABLES = ("customers_customer", "customers_contact", "activities_activity", "customers_statuschange")
 KEPT_INDEX_COLUMNS = ("(name_norm)", "(mobile_norm)", "(phone_norm)", "(customer_id)")
+# Tables whose foreign keys it suspends: those and the search entries and the ledger.
+KEYED_TABLES = (*SUSPENDED_TABLES, "customers_customersearch", "dataio_importedrow")
 
 
 class _PlainIndexes:
@@ -924,13 +926,23 @@ class _PlainIndexes:
     (core.demo.restore_suspended_indexes). Not while another import runs (it could rebuild or forget
     what this one dropped), not in atomic mode (the builds run outside a transaction). Other
     sessions' list pages and reports are slower meanwhile.
+
+    The foreign keys of those tables go too (recorded the same way), as for `qianke demo`: Django's
+    keys are checked by a deferred trigger query per key and row at commit (nine a customer here);
+    they are added back NOT VALID (checked for new rows at once) and then validated over the whole
+    table in one join each, in the build sessions. A row another session wrote meanwhile that
+    violates one fails that validation: the import reports it, and the key stays NOT VALID and
+    recorded.
     """
 
     def __init__(self, job: ImportJob, rows_to_go: int) -> None:
         from qianke.core.demo import restore_suspended_indexes
 
         self.indexes: list[tuple[str, str]] = []
+        self.keys: list[tuple[str, str]] = []
         self.built: list[str] = []
+        self.validated: list[str] = []
+        self.errors: list[BaseException] = []
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return
         restore_suspended_indexes()
@@ -941,7 +953,10 @@ class _PlainIndexes:
             existing = max(float((cursor.fetchone() or [0])[0]), 0.0)
         if existing > rows_to_go:
             return
+        from qianke.core.demo import _suspend_foreign_keys
+
         self.indexes = self._suspend()
+        self.keys = _suspend_foreign_keys(KEYED_TABLES)
 
     def _suspend(self) -> list[tuple[str, str]]:
         from qianke.core.demo import _plain_indexes
@@ -959,7 +974,25 @@ class _PlainIndexes:
         return indexes
 
     def jobs(self) -> list[Callable[[Any], None]]:
-        return [functools.partial(self._build, name, sql) for name, sql in self.indexes]
+        from qianke.core.demo import _add_missing_keys
+
+        _add_missing_keys(self.keys)
+        return [*(functools.partial(self._build, name, sql) for name, sql in self.indexes),
+                *(functools.partial(self._validate, key) for key, _sql in self.keys)]
+
+    def _validate(self, key: str, cursor: Any) -> None:
+        import psycopg
+
+        from qianke.core.demo import _key_names
+
+        table, name = _key_names(key)
+        qn = connection.ops.quote_name
+        try:
+            cursor.execute(f"ALTER TABLE {qn(table)} VALIDATE CONSTRAINT {qn(name)}")
+        except (DatabaseError, psycopg.Error) as exc:  # the others are validated still
+            self.errors.append(exc)
+        else:
+            self.validated.append(key)
 
     def _build(self, name: str, sql: str, cursor: Any) -> None:
         cursor.execute("SET maintenance_work_mem = '256MB'")
@@ -968,11 +1001,15 @@ class _PlainIndexes:
         self.built.append(name)
 
     def forget_built(self) -> None:
-        """The records of the indexes built again (one that failed stays recorded)."""
+        """The records of the indexes built again and of the keys validated (one that failed stays
+        recorded); a failed validation is raised, as Django's error."""
         from qianke.core.models import SuspendedIndex
 
-        if self.built:
-            SuspendedIndex.objects.filter(name__in=self.built).delete()
+        if self.built or self.validated:
+            SuspendedIndex.objects.filter(name__in=self.built + self.validated).delete()
+        if self.errors:
+            with connection.wrap_database_errors:
+                raise self.errors[0]
 
 
 # From this many rows to go, batches are written in a thread of their own (see _Writer).
