@@ -197,13 +197,15 @@ def one_run(args) -> dict:
     with connection.execute_wrapper(timed), _tail_timeline() as timeline:
         counts = demo_generate(customers=args.customers, seed=args.seed, progress=progress, **options)
         core_seconds = time.perf_counter() - started
+        core_cpu = _cpu_self_children()[0] - cpu_before[0], _backend_cpu(backend) - backend_before
         if args.whole:
             from qianke.core.demo import demo_capabilities
 
             def done(module: str, extra: dict) -> None:
                 capabilities.append((module, time.perf_counter(), extra))
 
-            demo_capabilities(seed=args.seed, customers=args.customers, done=done)
+            # As `qianke demo`: the capabilities whose rows the load wrote are reported, not run again.
+            demo_capabilities(seed=args.seed, customers=args.customers, loaded=counts.get("capabilities"), done=done)
     seconds = time.perf_counter() - started
     cpu_after, backend_after = _cpu_self_children(), _backend_cpu(backend)
     load_after = os.getloadavg()[0]
@@ -222,7 +224,7 @@ def one_run(args) -> dict:
               "tail_seconds": core_seconds - rows_seconds, "cpu_seconds": cpu, "baseline": raw,
               "ratio": counts["customers"] / seconds / raw["customers_per_s"] if raw else None,
               "loadavg": [round(load_before, 2), round(load_after, 2)], "slow_statements": slow,
-              "core_seconds": core_seconds, "core_customers_per_s": counts["customers"] / core_seconds,
+              "core_seconds": core_seconds, "core_cpu_seconds": {"writer": core_cpu[0], "backend": core_cpu[1]}, "core_customers_per_s": counts["customers"] / core_seconds,
               "load_counts": {k: v for k, v in counts.items() if k != "password"}, "capabilities": steps}
     result["tail_jobs"] = [(session, label, round(b - started, 1), round(e - b, 1)) for session, label, b, e in timeline]
     for took, sql in slow:
@@ -234,7 +236,8 @@ def one_run(args) -> dict:
     if args.whole:
         print(f"  core load {core_seconds:.1f} s = {counts['customers'] / core_seconds:,.0f}/s "
               f"({ {k: v for k, v in counts.items() if k not in ('password', 'users', 'teams')} }); "
-              f"whole command {seconds:.1f} s")
+              f"CPU µs a customer in it: writer {core_cpu[0] * 1e6 / max(counts['customers'], 1):.0f}, "
+              f"backend {core_cpu[1] * 1e6 / max(counts['customers'], 1):.0f}; whole command {seconds:.1f} s")
     per = 1e6 / max(counts["customers"], 1)
     print(f"{'whole demo' if args.whole else 'demo'} {result['customers']:,} customers in {seconds:.1f} s = {result['customers_per_s']:,.0f}/s "
           f"(rows {rows_seconds:.1f} s = {result['rows_customers_per_s'] or 0:,.0f}/s, "
