@@ -205,7 +205,9 @@ def one_run(args) -> dict:
                 capabilities.append((module, time.perf_counter(), extra))
 
             # As `qianke demo`: the capabilities whose rows the load wrote are reported, not run again.
-            demo_capabilities(seed=args.seed, customers=args.customers, loaded=counts.get("capabilities"), done=done)
+            loaded = ({"loaded": counts.get("capabilities")}
+                      if "loaded" in inspect.signature(demo_capabilities).parameters else {})  # older code: none
+            demo_capabilities(seed=args.seed, customers=args.customers, done=done, **loaded)
     seconds = time.perf_counter() - started
     cpu_after, backend_after = _cpu_self_children(), _backend_cpu(backend)
     load_after = os.getloadavg()[0]
