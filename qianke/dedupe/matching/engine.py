@@ -341,7 +341,7 @@ def prepare_all(records: Iterable[Record], *, workers: int | None = None,
 def _columns(prepared: list[Prepared], freq: Frequencies) -> Columns | None:
     """The column filter (columns.py) over the records, from the hashes the workers made if they did."""
     hashes = getattr(prepared, "column_hashes", None)
-    return Columns.build(hashes if hashes is not None else record_hashes(prepared), freq)
+    return Columns.build(hashes if hashes is not None else record_hashes(prepared), freq, prepared)
 
 
 def score_candidates(prepared: list[Prepared], pairs: np.ndarray, freq: Frequencies, *, workers: int | None = None,

@@ -5,6 +5,8 @@ company pairs without evidence before building it; engine.py prepares in forked 
 here against the reference on varied input; awkward input prepares without error.
 """
 
+import collections
+import datetime as dt
 import pickle
 import sys
 from pathlib import Path
@@ -267,52 +269,163 @@ def test_scan_in_workers_finds_the_same_matches_as_one_process(rows, monkeypatch
     ]
 
 
-def test_column_filter_rules_out_exactly_the_pairs_plainly_different_rules_out(rows):
+def sifted_like_score_pair(prepared) -> collections.Counter:
+    """Holds the column filter to score_pair on every candidate pair: a pair of records the columns hold
+    is ruled out exactly when score_pair decides "different" (so at least where plainly_different rules
+    it out), a person and an organisation always. Returns (kinds, decision, ruled out) counts."""
     from qianke.dedupe.matching import columns
 
-    prepared = [records.prepare(r) for r in company_records(rows)]
     freq = scoring.Frequencies(prepared)
     n = len(prepared)
     pairs = engine.candidate_pairs(prepared)
-    sift = columns.Columns.build(columns.record_hashes(prepared), freq)
+    sift = columns.Columns.build(columns.record_hashes(prepared), freq, prepared)
     assert sift is not None
     ruled_out = sift.plainly_different(pairs // n, pairs % n).tolist()
-    expected = [scoring.plainly_different(prepared[c // n], prepared[c % n], freq) for c in pairs.tolist()]
-    assert ruled_out == expected
-    assert sum(ruled_out) > len(pairs) // 2
+    seen = collections.Counter()
+    for code, ruled in zip(pairs.tolist(), ruled_out, strict=True):
+        a, b = prepared[code // n], prepared[code % n]
+        decision = scoring.score_pair(a, b, freq).decision
+        kinds = "mixed" if a.kind != b.kind else a.kind
+        if kinds == "mixed":
+            assert ruled and decision == "different"
+        elif not (sift.fallback[code // n] or sift.fallback[code % n]):
+            assert ruled == (decision == "different"), (a, b, decision)
+            if kinds == "organization" and scoring.plainly_different(a, b, freq):
+                assert ruled
+        else:
+            assert not ruled
+        seen[(kinds, decision, ruled)] += 1
+    return seen
+
+
+def test_column_filter_rules_out_exactly_the_pairs_score_pair_calls_different(rows):
+    seen = sifted_like_score_pair([records.prepare(r) for r in company_records(rows)])
+    assert seen[("organization", "different", True)] > 1000
+    assert seen[("organization", "same", False)] + seen[("organization", "review", False)] > 100
+
+
+def with_contacts(recs):
+    """Every other company with one or two more contacts (names, mobiles, a second e-mail), as the scan
+    reads a customer with several contacts; some contacts are shared between companies."""
+    out = []
+    for i, record in enumerate(recs):
+        values = dict(record.values)
+        if i % 2:
+            extra = 1 + (i % 4 == 1)
+            values["contact"] = (*values["contact"], *[f"联系人{(i * 7 + k) % 300}" for k in range(extra)])
+            values["mobile"] = (*values["mobile"], *[f"139{(i * 13 + k) % 400:08d}" for k in range(extra)])
+            if i % 3 == 0:
+                values["email"] = (*values["email"], f"sales{i % 50}@example{i % 40}.com")
+        out.append(Record(record.id, record.kind, values))
+    return out
+
+
+def test_column_filter_holds_companies_with_several_contacts_and_phones(rows):
+    from qianke.dedupe.matching import columns
+
+    prepared = [records.prepare(r) for r in with_contacts(company_records(rows))]
+    several = [len(p.contacts) > 1 and len(p.phones) > 2 for p in prepared]
+    assert sum(several) > len(prepared) // 5
+    freq = scoring.Frequencies(prepared)
+    assert not columns.Columns.build(columns.record_hashes(prepared), freq, prepared).fallback[several].any()
+    seen = sifted_like_score_pair(prepared)
+    assert seen[("organization", "different", True)] > 1000
+    assert seen[("organization", "same", False)] + seen[("organization", "review", False)] > 100
+
+
+def people_records(count: int, seed: int = 5) -> list[Record]:
+    """People as the scan reads them (full name, birthday, address, mobile, postcode), with duplicates
+    typed with a slip (a character of the name, a digit or day and month of the birthday, a digit of the
+    postcode, another mobile) and many sharing a birthday or a name, so pairs fall on both sides of the
+    review band."""
+    import random
+
+    from qianke.dedupe.matching.adapters import record_from_values
+
+    rng = random.Random(seed)
+    families, givens = "王李张刘陈杨黄赵", ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "艳", "杰"]
+    cities = [("北京市", "北京市", "海淀区", "100080"), ("上海市", "上海市", "浦东新区", "200120"),
+              ("广东省", "深圳市", "南山区", "518052"), ("浙江省", "杭州市", "西湖区", "310012")]
+    out = []
+    for i in range(count):
+        if out and rng.random() < 0.3:
+            base = rng.choice(out)
+            kind, name, province, city, district, address, postcode, mobile, birthday = base[1:10]
+            slip = rng.randrange(5)
+            if slip == 0:
+                name = name[:-1] + rng.choice(givens)
+            elif slip == 1 and birthday.day <= 12:
+                birthday = birthday.replace(month=birthday.day, day=birthday.month)
+            elif slip == 2:
+                birthday = birthday.replace(day=birthday.day % 28 + 1)
+            elif slip == 3:
+                postcode = postcode[:-1] + str((int(postcode[-1]) + 1) % 10)
+            else:
+                mobile = f"138{rng.randrange(10**8):08d}"
+        else:
+            province, city, district, postcode = rng.choice(cities)
+            name = rng.choice(families) + "".join(rng.sample(givens, rng.choice((1, 2))))
+            address = f"建设路{rng.randrange(1, 400)}号"
+            mobile = f"13{rng.randrange(10**9):09d}"
+            birthday = dt.date(rng.randrange(1970, 1975), rng.randrange(1, 13), rng.randrange(1, 29))
+            postcode = postcode[:-2] + f"{rng.randrange(100):02d}"
+        out.append((f"p{i}", "individual", name, province, city, district, address, postcode, mobile, birthday))
+    return [record_from_values(pk, kind, name, "", province, city, district, address, postcode, "", mobile, "",
+                               birthday, None) for pk, kind, name, province, city, district, address, postcode,
+            mobile, birthday in out]
+
+
+def test_column_filter_rules_out_exactly_the_people_pairs_score_pair_calls_different(rows):
+    seen = sifted_like_score_pair([records.prepare(r) for r in people_records(3000) + company_records(rows[:500])])
+    assert seen[("individual", "different", True)] > 1000
+    assert seen[("individual", "same", False)] + seen[("individual", "review", False)] > 100
+    assert seen[("mixed", "different", True)] > 0
 
 
 def test_records_the_columns_cannot_hold_are_left_to_python(rows):
     from qianke.dedupe.matching import columns
 
     recs = company_records(rows)
-    # Customers with several contacts have several names, phones and addresses: more than the columns keep.
+    # More contacts, e-mails and phones than the columns keep; two name cores of one length.
     for i in range(0, len(recs), 7):
         values = dict(recs[i].values)
-        values["contact"] = (*values["contact"], "王小明")
-        values["email"] = (*values["email"], f"extra{i}@example.com")
+        values["contact"] = (*values["contact"], "王小明", "李小红", "赵小刚", "刘小军")
+        values["email"] = (*values["email"], f"extra{i}@example.com", f"more{i}@example.com", f"x{i}@example.com")
         recs[i] = Record(recs[i].id, recs[i].kind, values)
-    recs.append(Record("p1", "individual", {"name": ("王小明",), "mobile": ("13800000000",)}))
+    values = dict(recs[1].values)
+    values["mobile"] = tuple(f"1380000000{k}" for k in range(6))
+    recs[1] = Record(recs[1].id, recs[1].kind, values)
+    values = dict(recs[2].values)
+    values["short_name"] = ("星辰科技",)
+    values["name"] = ("北京月亮科技有限公司",)
+    recs[2] = Record(recs[2].id, recs[2].kind, values)
+    # People with what only Python weighs: given and family names, an ID number, a street.
+    recs.append(Record("p1", "individual", {"name": ("王小明",), "mobile": ("13800000000",),
+                                            "id_number": ("110101198005170011",)}))
+    recs.append(Record("p2", "individual", {"given_name": ("小明",), "family_name": ("王",)}))
+    recs.append(Record("p3", "individual", {"name": ("王小明",), "street": ("12", "main st")}))
+    recs.append(Record("p4", "individual", {"name": ("王小明",), "mobile": ("13800000001",)}))
     prepared = [records.prepare(r) for r in recs]
     freq = scoring.Frequencies(prepared)
-    sift = columns.Columns.build(columns.record_hashes(prepared), freq)
+    sift = columns.Columns.build(columns.record_hashes(prepared), freq, prepared)
     assert sift is not None
-    crowded = [len(p.emails) > 1 or len(p.contacts) > 1 or p.kind == "individual" for p in prepared]
+    assert len(prepared[1].phones) > 5 and len(prepared[2].cores) == 2
+    crowded = [i % 7 == 0 or i in (1, 2) or p.id in ("p1", "p2", "p3") for i, p in enumerate(prepared)]
     assert sift.fallback.tolist() == crowded
-    assert sum(crowded) > len(recs) // 10
     n = len(prepared)
     pairs = engine.candidate_pairs(prepared)
     left, right = pairs // n, pairs % n
     ruled_out = sift.plainly_different(left, right)
-    assert not ruled_out[sift.fallback[left] | sift.fallback[right]].any()
+    same_kind = sift.person[left] == sift.person[right]
+    assert not ruled_out[(sift.fallback[left] | sift.fallback[right]) & same_kind].any()
     for code in pairs[ruled_out].tolist():
-        assert scoring.plainly_different(prepared[code // n], prepared[code % n], freq)
+        assert scoring.score_pair(prepared[code // n], prepared[code % n], freq).decision == "different"
 
 
 def test_scan_finds_the_same_matches_with_and_without_the_column_filter(rows, monkeypatch):
-    recs = company_records(rows)
+    recs = with_contacts(company_records(rows)) + people_records(1500)
     sifted = engine.find_matches(recs, workers=1)
-    monkeypatch.setattr(engine.Columns, "build", classmethod(lambda cls, hashes, freq: None))
+    monkeypatch.setattr(engine.Columns, "build", classmethod(lambda cls, hashes, freq, prepared=None: None))
     unsifted = engine.find_matches(recs, workers=1)
     assert [(m.left, m.right, m.score, m.decision, m.evidence) for m in sifted] == [
         (m.left, m.right, m.score, m.decision, m.evidence) for m in unsifted
