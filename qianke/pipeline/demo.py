@@ -3,7 +3,8 @@
 `demo_generate(seed=…, customers=…)` opens deals for about a quarter of the owned customers that have
 none (a few thousand at most), walks each through its process with realistic stays, closes some as won
 or lost, ticks the key-node items of the stages passed, and takes this week's forecast snapshot.
-Rows go in with `bulk_create`; no per-deal service call, so a big demo database fills in seconds.
+Rows go in set-based (bulk_create for the deals, core.bulk for their stays and ticks); no per-deal
+service call, so a big demo database fills in seconds.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from qianke.core.bulk import insert_rows
 from qianke.pipeline.models import (
     ChecklistItem,
     Deal,
@@ -119,15 +121,17 @@ def demo_generate(*, seed: int = 1, customers: int | None = None, now: dt.dateti
         ticks_by_deal.append(ticks)
     with transaction.atomic():
         Deal.objects.bulk_create(deals, batch_size=1000)
+        # The stays and ticks (several a deal) as plain rows (core.bulk); the deals need bulk_create for
+        # their new ids.
         rows, tick_rows = [], []
         for deal, stays, ticks in zip(deals, stays_by_deal, ticks_by_deal, strict=True):
-            for stay in stays:
-                stay.deal_id = deal.pk
-                rows.append(stay)
-            tick_rows += [DealChecklistTick(deal_id=deal.pk, item_id=item, done_at=at, done_by_id=deal.owner_id)
+            rows += [{"deal_id": deal.pk, "from_stage_id": stay.from_stage_id, "stage_id": stay.stage_id,
+                      "entered_at": stay.entered_at, "left_at": stay.left_at,
+                      "duration_seconds": stay.duration_seconds, "actor_id": stay.actor_id} for stay in stays]
+            tick_rows += [{"deal_id": deal.pk, "item_id": item, "done_at": at, "done_by_id": deal.owner_id}
                           for item, at in ticks]
-        DealStageChange.objects.bulk_create(rows, batch_size=2000)
-        DealChecklistTick.objects.bulk_create(tick_rows, batch_size=2000)
+        insert_rows(DealStageChange, rows)
+        insert_rows(DealChecklistTick, tick_rows)
     snapshots = snapshot_forecast(today=timezone.localdate(now))
     return {"deals": len(deals), "stage_changes": len(rows), "checklist_ticks": len(tick_rows),
             "forecast_snapshot_rows": snapshots}
