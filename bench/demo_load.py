@@ -150,6 +150,8 @@ def _tail_timeline():
     timed(demo._PgTail, "_build", lambda args, kwargs: f"build {args[1]}")
     timed(demo._PgTail, "_validate", lambda args, kwargs: f"validate {args[1]}")
     timed(demo._PgTail, "_vacuum", lambda args, kwargs: f"vacuum {', '.join(args[1])}")
+    if hasattr(demo._PgTail, "_analyze"):
+        timed(demo._PgTail, "_analyze", lambda args, kwargs: f"analyze {', '.join(args[1])}")
     try:
         yield timeline
     finally:
