@@ -101,7 +101,7 @@ def find_groups(records: Iterable[Record]) -> list[dict]:
     matches = [m for m in find_matches(prepared, prepared=prepared) if not labelled_different(m)]
     # A labelled pair scores 0 for the clustering, so a third record cannot pull the two together.
     labelled = [Match(left=a, right=b, score=0.0, decision="different", evidence=()) for a, b in dismissed]
-    clusters = cluster(prepared, matches=matches + labelled, prepared=prepared)
+    clusters = cluster(prepared, matches=matches + labelled, prepared=prepared, singletons=False)
     del prepared
     home = {rid: i for i, c in enumerate(clusters) if len(c) > 1 for rid in c}
     by_cluster: dict[int, list[Match]] = {}

@@ -437,19 +437,21 @@ def _conflicting(left: list[str], right: list[str], pair: Callable[[str, str], M
 
 def cluster(records: Iterable[Record], *, matches: list[Match] | None = None, workers: int | None = None,
             progress: Callable[[str, int, int], None] | None = None,
-            prepared: list[Prepared] | None = None) -> list[Cluster]:
-    """Groups of records that are the same customer (singletons included), biggest first.
+            prepared: list[Prepared] | None = None, singletons: bool = True) -> list[Cluster]:
+    """Groups of records that are the same customer (singletons included unless `singletons` is False),
+    biggest first.
 
     Pairs decided "same" are joined best first; two groups join only if no pair across them scores
     below LINK_FLOOR, so A≈B and B≈C do not drag a plainly different C into A's group. `prepared`
     (the records' prepared forms, in order) saves preparing them again.
     """
     with _no_gc():
-        return _cluster(list(records), matches, workers, progress, prepared)
+        return _cluster(list(records), matches, workers, progress, prepared, singletons)
 
 
 def _cluster(records: list[Record], matches: list[Match] | None, workers: int | None,
-             progress: Callable[[str, int, int], None] | None, prepared_list: list[Prepared] | None) -> list[Cluster]:
+             progress: Callable[[str, int, int], None] | None, prepared_list: list[Prepared] | None,
+             singletons: bool = True) -> list[Cluster]:
     if prepared_list is None:
         prepared_list = prepare_all(records, workers=workers, progress=progress)
     freq = _frequencies(prepared_list)
@@ -500,7 +502,8 @@ def _cluster(records: list[Record], matches: list[Match] | None, workers: int | 
         members[a].extend(members.pop(b))
         weakest[a] = min(weakest[a], weakest.pop(b), match.score)
     groups = []
-    alone = [x for x in dict.fromkeys(map(attrgetter("id"), records)) if x not in paired]
+    # A scan that wants the groups alone skips a million one-record clusters.
+    alone = [x for x in dict.fromkeys(map(attrgetter("id"), records)) if x not in paired] if singletons else []
     for root, group_ids in members.items():
         if len(group_ids) == 1:
             alone.append(root)
@@ -511,8 +514,9 @@ def _cluster(records: list[Record], matches: list[Match] | None, workers: int | 
     # Biggest first, then by first id: the groups sorted among themselves, then the singletons by id
     # (dict.fromkeys: a record listed twice is one singleton).
     groups.sort(key=lambda g: (-len(g), g[0]))
-    alone.sort()
-    groups.extend(map(Cluster, ([x] for x in alone)))
+    if singletons:
+        alone.sort()
+        groups.extend(map(Cluster, ([x] for x in alone)))
     return groups
 
 

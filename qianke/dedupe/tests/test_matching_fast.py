@@ -440,3 +440,12 @@ def test_clustering_without_evidence_gives_the_groups_the_reported_matches_give(
     without = engine.cluster(recs, workers=1)
     assert [(list(g), g.score) for g in without] == [(list(g), g.score) for g in with_evidence]
     assert sum(len(g) > 1 for g in without) > 100
+
+
+def test_clustering_without_singletons_gives_the_same_groups(rows):
+    recs = company_records(rows)
+    matches = engine.find_matches(recs, workers=1)
+    every = engine.cluster(recs, matches=matches, workers=1)
+    groups = engine.cluster(recs, matches=matches, workers=1, singletons=False)
+    assert [(list(g), g.score) for g in groups] == [(list(g), g.score) for g in every if len(g) > 1]
+    assert len(groups) > 100 and len(every) > len(groups) + 500
