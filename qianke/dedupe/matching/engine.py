@@ -53,6 +53,10 @@ def _no_gc():
             gc.enable()
 
 
+# For callers that hold a scan's records around the engine's calls (the dedupe.scan job): the same.
+collector_off = _no_gc
+
+
 def compare(a: Record, b: Record) -> Match:
     return score_pair(prepare(a), prepare(b))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pytest
 from django.utils import timezone
@@ -68,6 +69,22 @@ def test_scan_reports_the_time_of_each_phase(varied):
     counts = duplicate_scan(timings=timings)
     assert counts["customers"] == 4
     assert set(timings) == {"read", "engine", "write"} and all(t >= 0 for t in timings.values())
+
+
+def test_scan_keeps_the_cyclic_collector_off_and_turns_it_back_on(varied, monkeypatch):
+    seen = []
+    for name in ("find_groups", "persist_groups"):
+        real = getattr(jobs, name)
+
+        def spy(*args, _real=real, **kwargs):
+            seen.append(gc.isenabled())
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(jobs, name, spy)
+    assert gc.isenabled()
+    duplicate_scan()
+    assert seen == [False, False]
+    assert gc.isenabled()
 
 
 def test_scan_preparing_while_reading_finds_the_same_groups(org, varied, make_customer, make_contact, monkeypatch):
