@@ -26,6 +26,7 @@ so nothing that score_pair keeps is ruled out.
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 
 import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -257,12 +258,17 @@ class Columns:
         return out
 
     def _sift(self, weigh, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """weigh's verdict: first with every string similarity at the most it could add (cheap, and most
-        pairs are below the band even so), then with the similarities computed for the pairs left."""
-        out = weigh(left, right, exact=False)
+        """weigh's verdict in three passes: every string similarity at the most it could add (cheap, and
+        most pairs are below the band even so), then the one that can take most away computed, then all,
+        each pass over the pairs the one before left."""
+        out = weigh(left, right, exact=0)
         unsure = np.flatnonzero(~out & ~(self.fallback[left] | self.fallback[right]))
-        if len(unsure):
-            out[unsure] = weigh(left[unsure], right[unsure], exact=True)
+        for exact in (1, 2):
+            if not len(unsure):
+                break
+            ruled = weigh(left[unsure], right[unsure], exact=exact)
+            out[unsure] = ruled
+            unsure = unsure[~ruled]
         return out
 
     def _common(self, name: str, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -288,12 +294,12 @@ class Columns:
         a, b = column[left], column[right]
         return a, b, (a != NONE) & (b != NONE)
 
-    def _organisations(self, left: np.ndarray, right: np.ndarray, *, exact: bool) -> np.ndarray:
+    def _organisations(self, left: np.ndarray, right: np.ndarray, *, exact: int) -> np.ndarray:
         """score_pair's decision "different" for each pair of organisations, or False where unsure.
 
-        The weights of _organisations and _contact_channels in score_pair's order; the name, street and
-        postcode similarities by cpdist with the scorers score_pair uses if exact, else at their most
-        (+5, +6, +1: plainly_different's sum).
+        The weights of _organisations and _contact_channels in score_pair's order; the similarities by
+        cpdist with the scorers score_pair uses (exact 1: the names'; 2: also the streets' and postcodes'),
+        else at their most (+5, +6, +1: plainly_different's sum).
         """
         size = len(left)
         total = np.zeros(size, dtype=np.float64)
@@ -309,7 +315,7 @@ class Columns:
         name = np.where(same_core, core_weight, np.where(present & same_pinyin, 8.0, 0.0))
         other = np.flatnonzero(present & ~same_core & ~same_pinyin)
         if len(other):
-            name[other] = self._name_levels(left[other], right[other]) if exact else 5.0
+            name[other] = self._name_levels(left[other], right[other]) if exact >= 1 else 5.0
         total += name
         branches = self.hashes[:, BRANCHES]
         total -= np.where(present & (branches[left] != branches[right]), 12.0, 0.0)
@@ -322,7 +328,7 @@ class Columns:
         total -= np.where(present & (a != b), 3.0, 0.0)
 
         street = np.flatnonzero(self.rest[left] & self.rest[right])
-        if len(street) and exact:
+        if len(street) and exact >= 2:
             sim = _similarities(self.texts["rest"], left[street], right[street], Levenshtein.normalized_similarity)
             total[street] += np.where(sim >= 0.9, 6.0, np.where(sim >= 0.7, 2.0, -2.0))
         elif len(street):
@@ -331,7 +337,7 @@ class Columns:
         found, weight = common("contact", left, right)
         total += np.where(found, weight, 0.0)
 
-        total = self._channels(left, right, total, self._postcodes_near(left, right, exact))
+        total = self._channels(left, right, total, self._postcodes_near(left, right, exact >= 2))
         return (hard | _below_band(total)) & ~(self.fallback[left] | self.fallback[right])
 
     def _name_levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -345,11 +351,10 @@ class Columns:
                 at = np.flatnonzero((self._column("core", s)[left] != NONE) & (self._column("core", t)[right] != NONE))
                 if not len(at):
                     continue
-                x, y = left[at], right[at]
-                best[at] = np.maximum(best[at], _similarities(cores[s], x, y, Levenshtein.normalized_similarity, cores[t]))
-                xs, ys = [cores[s][i] for i in x.tolist()], [cores[t][j] for j in y.tolist()]
-                contains[at] |= np.array([len(p) >= 2 and len(q) >= 2 and (p in q or q in p)
-                                          for p, q in zip(xs, ys, strict=True)], dtype=bool)
+                xs, ys = cores[s][left[at]], cores[t][right[at]]
+                best[at] = np.maximum(best[at], cpdist(xs, ys, scorer=Levenshtein.normalized_similarity))
+                contains[at] |= np.array([len(u) >= 2 and len(v) >= 2 and (u in v or v in u)
+                                          for u, v in zip(xs.tolist(), ys.tolist(), strict=True)], dtype=bool)
         return np.where(best >= 0.85, 5.0, np.where(contains, 2.0, np.where(best >= 0.7, -2.0, -8.0)))
 
     def _postcodes_near(self, left: np.ndarray, right: np.ndarray, exact: bool) -> np.ndarray:
@@ -385,13 +390,13 @@ class Columns:
         total += np.where(present, np.where(found, weight, np.where(postcode_near, 1.0, -3.0)), 0.0)
         return total
 
-    def _people(self, left: np.ndarray, right: np.ndarray, *, exact: bool) -> np.ndarray:
+    def _people(self, left: np.ndarray, right: np.ndarray, *, exact: int) -> np.ndarray:
         """score_pair's decision "different" for each pair of people, or False where unsure.
 
         The weights of _individuals for people with a full name (no given or family name, ID number,
         street, locality or region: those are left to Python), then _contact_channels, in score_pair's
-        order; the name, birth-date and postcode similarities by cpdist with the scorers score_pair uses
-        if exact, else at their most (+6, +8, +1).
+        order; the similarities by cpdist with the scorers score_pair uses (exact 1: the birth dates';
+        2: also the names' and postcodes'), else at their most (+6, +8, +1).
         """
         size = len(left)
         total = np.zeros(size, dtype=np.float64)
@@ -402,7 +407,7 @@ class Columns:
         same = present & (a == b)
         total += np.where(same, self.weights["name"][left, 0], 0.0)
         differ = np.flatnonzero(present & (a != b))
-        if len(differ) and not exact:
+        if len(differ) and exact < 2:
             total[differ] += 6.0
         elif len(differ):
             names = texts["name"]
@@ -413,7 +418,7 @@ class Columns:
         same = present & (a == b)
         total += np.where(same, self.weights["birth"][left, 0], 0.0)
         differ = np.flatnonzero(present & (a != b))
-        if len(differ) and not exact:
+        if len(differ) and exact < 1:
             total[differ] += 8.0
         elif len(differ):
             births = texts["birth"]
@@ -429,7 +434,7 @@ class Columns:
         found, _weight = self._common("locality", left, right)
         total -= np.where(present & ~found, 6.0, 0.0)
 
-        total = self._channels(left, right, total, self._postcodes_near(left, right, exact))
+        total = self._channels(left, right, total, self._postcodes_near(left, right, exact >= 2))
         return _below_band(total) & ~(self.fallback[left] | self.fallback[right])
 
 
@@ -450,30 +455,37 @@ def _weight(u: float, m: float) -> float:
 def _texts(prepared: list[Prepared], hashes: np.ndarray) -> dict:
     """What the similarities read, by record index ("" where absent): organisations' name cores (in their
     slots' order) and street, people's full name and birth date (also as year, month, day; -1 where not
-    8 digits), and everyone's postcode. Records left to Python are skipped."""
-    size = len(prepared)
-    cores: tuple[list[str], ...] = tuple([""] * size for _ in range(_SLOTS["core"]))
-    rests, names, births, codes = [""] * size, [""] * size, [""] * size, [""] * size
-    dates = np.full((size, 3), -1, dtype=np.int64)
-    flags = hashes[:, FLAGS]
-    for i in np.flatnonzero((flags & FALLBACK) == 0).tolist():
-        p = prepared[i]
-        if len(p.postcodes) == 1:
-            (codes[i],) = p.postcodes
-        if p.kind == INDIVIDUAL:
-            names[i], births[i] = p.full_name, p.birth
-            if len(p.birth) == 8 and p.birth.isascii() and p.birth.isdigit():
-                dates[i] = (int(p.birth[:4]), int(p.birth[4:6]), int(p.birth[6:]))
-            continue
-        if p.address_rest:
-            rests[i] = p.address_rest[0]
-        for slot, core in enumerate(sorted(p.cores, key=_by_length) if len(p.cores) > 1 else p.cores):
-            cores[slot][i] = core
-    return {"core": cores, "rest": rests, "name": names, "birth": births, "date": dates, "postcode": codes}
+    8 digits), and everyone's postcode. Records left to Python get whatever is there (never read).
+
+    One comprehension per field over attrgetter: a loop with a branch per record took 4-5 s at a million.
+    """
+    if _SLOTS["core"] != 2:
+        raise AssertionError("the core slots are filled as the first and the second by length")
+
+    def one(values: frozenset[str]) -> str:
+        for value in values:
+            return value
+        return ""
+
+    cores = list(map(attrgetter("cores"), prepared))
+    first = [one(c) if len(c) < 2 else min(c, key=_by_length) for c in cores]
+    second = [max(c, key=_by_length) if len(c) == 2 else "" for c in cores]
+    del cores
+    rests = [r[0] if r else "" for r in map(attrgetter("address_rest"), prepared)]
+    codes = [one(c) if len(c) == 1 else "" for c in map(attrgetter("postcodes"), prepared)]
+    dates = np.full((len(prepared), 3), -1, dtype=np.int64)
+    for i in np.flatnonzero((hashes[:, FLAGS] & PERSON) != 0).tolist():
+        birth = prepared[i].birth
+        if len(birth) == 8 and birth.isascii() and birth.isdigit():
+            dates[i] = (int(birth[:4]), int(birth[4:6]), int(birth[6:]))
+    # Object arrays: a pair's texts are gathered in C (a list comprehension took as long as cpdist).
+    return {"core": (np.array(first, dtype=object), np.array(second, dtype=object)),
+            "rest": np.array(rests, dtype=object),
+            "name": np.array(list(map(attrgetter("full_name"), prepared)), dtype=object),
+            "birth": np.array(list(map(attrgetter("birth"), prepared)), dtype=object), "date": dates,
+            "postcode": np.array(codes, dtype=object)}
 
 
-def _similarities(texts: list[str], left: np.ndarray, right: np.ndarray, scorer,
-                  other: list[str] | None = None) -> np.ndarray:
-    """scorer(texts[left[k]], other[right[k]]) for every k (other: texts), in C."""
-    other = texts if other is None else other
-    return cpdist([texts[i] for i in left.tolist()], [other[i] for i in right.tolist()], scorer=scorer)
+def _similarities(texts: np.ndarray, left: np.ndarray, right: np.ndarray, scorer) -> np.ndarray:
+    """scorer(texts[left[k]], texts[right[k]]) for every k, in C (texts: an object array)."""
+    return cpdist(texts[left], texts[right], scorer=scorer)
