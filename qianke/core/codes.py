@@ -1,4 +1,8 @@
-"""Human-readable codes such as KH202611000123: prefix, year and month, six-digit sequence."""
+"""Human-readable codes such as KH202611000123: prefix, year and month, six-digit sequence.
+
+A month past 999,999 codes goes on with seven and then eight digits (KH2026111000000): a large import
+must not stop because the month's six digits ran out.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from django.utils import timezone
 
 from qianke.core.models import CodeSequence
 
-SEQUENCE_DIGITS = 6
+SEQUENCE_DIGITS = 6  # at least: zero-padded to six, wider once a month passes 999,999
+MAX_SEQUENCE_DIGITS = 8
 
 
 def allocate_codes(*, prefix: str, count: int = 1, when: dt.datetime | None = None) -> list[str]:
@@ -25,6 +30,6 @@ def allocate_codes(*, prefix: str, count: int = 1, when: dt.datetime | None = No
         CodeSequence.objects.filter(prefix=prefix, period=period).update(last=F("last") + count)
         last = CodeSequence.objects.get(prefix=prefix, period=period).last
     first = last - count + 1
-    if last >= 10**SEQUENCE_DIGITS:
+    if last >= 10**MAX_SEQUENCE_DIGITS:
         raise OverflowError(f"code sequence {prefix}{period} is full")
     return [f"{prefix}{period}{n:0{SEQUENCE_DIGITS}d}" for n in range(first, last + 1)]

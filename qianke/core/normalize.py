@@ -171,7 +171,9 @@ def phone_digits(value: str | None) -> str:
 
 _email_validator = EmailValidator(message=_("Enter a valid e-mail address, e.g. name@example.com."))
 _POSTCODE = re.compile(r"^\d{6}$")
-CUSTOMER_CODE = re.compile(r"^KH\d{12}$")
+# KH, year and month, then a six-digit number, or seven or eight digits (no leading zero) in a month
+# that holds more than 999,999 customers (core.codes).
+CUSTOMER_CODE = re.compile(r"^KH\d{6}(?:\d{6}|[1-9]\d{6,7})$")
 
 
 def normalize_email(value: str) -> str:

@@ -233,7 +233,11 @@ def test_customer_code_is_kh_plus_twelve_digits():
     assert n.validate_customer_code("KH202611000123") == "KH202611000123"
     assert n.validate_customer_code(" kh202611000123 ") == "KH202611000123"
     assert n.validate_customer_code("ＫＨ２０２６１１０００１２３") == "KH202611000123"
-    for bad in ("KH20261100012", "KH2026110001234", "KB202611000123", "202611000123", "KH2026-11-000123"):
+    # A month past 999,999 customers goes on with seven and eight digits (core.codes).
+    assert n.validate_customer_code("KH2026111000000") == "KH2026111000000"
+    assert n.validate_customer_code("kh20261112345678") == "KH20261112345678"
+    for bad in ("KH20261100012", "KH2026110001234", "KH202611000012345", "KH202611123456789", "KB202611000123",
+                "202611000123", "KH2026-11-000123"):
         with pytest.raises(ValidationError):
             n.validate_customer_code(bad)
 

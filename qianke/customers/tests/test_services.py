@@ -415,3 +415,16 @@ def test_contacts_of_invisible_customers_cannot_be_added_or_changed(org, make_cu
         contact_update(actor=org.rep, contact_id=contact.pk, data={"name": "李"})
     with pytest.raises(NotFound):
         contact_archive(actor=org.rep, contact_id=contact.pk)
+
+
+def test_a_month_past_999999_codes_goes_on_with_seven_digits(org, make_customer):
+    from qianke.core.codes import allocate_codes
+    from qianke.customers.selectors import CustomerFilters, customer_list
+
+    period = f"{timezone.localtime():%Y%m}"
+    CodeSequence.objects.create(prefix="KH", period=period, last=999_998)
+    assert allocate_codes(prefix="KH", count=3) == [f"KH{period}999999", f"KH{period}1000000", f"KH{period}1000001"]
+    customer = make_customer(org.rep)
+    assert customer.code == f"KH{period}1000002"
+    found = customer_list(user=org.rep, filters=CustomerFilters(q=customer.code.lower())).items
+    assert [c.pk for c in found] == [customer.pk]
