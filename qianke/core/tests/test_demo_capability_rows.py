@@ -88,3 +88,16 @@ def test_the_load_writes_the_same_rows_with_a_builder_process(home):
         pytest.skip("a forked builder needs a database file")
     with_load, after_load, _reported = _load_twice(workers=1)
     assert with_load == after_load
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customers_from_before_the_load_still_get_their_rows_after_it(home):
+    demo_generate(customers=120, seed=4, now=NOW, workers=0)  # e.g. an earlier load, without them
+    counts = demo_generate(customers=80, seed=5, now=NOW, workers=0, capabilities=True)
+    assert counts["capabilities"]["qianke.leads.demo"] == {"origins": 80}
+    reported = demo_capabilities(seed=4, modules=MODULES, loaded=counts["capabilities"])
+    assert reported["qianke.leads.demo"] == {"origins": 200}
+    assert Customer.objects.filter(origin__isnull=True).count() == 0
+    assert Customer.objects.filter(qualification__isnull=True).count() == 0
+    assert Customer.objects.filter(status_changes__isnull=True).count() == 0
+    assert reported["qianke.qualification.demo"] == {"qualifications": 200}
