@@ -436,7 +436,11 @@ _WORKER_PREPARER: RowPreparer | None = None
 
 
 def _validate_in_worker(rows: list[tuple[int, list[str]]]) -> tuple[list[PreparedRow], list[dict[str, Any]]]:
-    return _validate_rows(_WORKER_PREPARER, rows, extras=True)  # type: ignore[arg-type]
+    try:
+        return _validate_rows(_WORKER_PREPARER, rows, extras=True)  # type: ignore[arg-type]
+    finally:
+        # Forked while the import paused the collector (_collector_paused): its young objects, as there.
+        gc.collect(1)
 
 
 def _detach_database() -> None:

@@ -146,3 +146,31 @@ def test_two_processors_take_one_worker_only_while_batches_are_written_beside(mo
     assert services._workers_for(services.PARALLEL_FROM - 1, preparer, overlapping=True) == 0
     monkeypatch.setattr(services.os, "cpu_count", lambda: 1)
     assert services._workers_for(services.PARALLEL_FROM, preparer, overlapping=True) == 0
+
+
+def test_a_worker_frees_the_cycles_of_each_batch_while_the_collector_is_paused(monkeypatch):
+    """Workers are forked with the collector paused (as the import pauses it); what a batch leaves in
+    reference cycles is freed after the batch, not kept for the whole import."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    left = []
+
+    def validate(preparer, rows, extras=False):
+        node = Node()
+        node.self = node  # a cycle, garbage once the batch is done
+        left.append(weakref.ref(node))
+        return [], []
+
+    monkeypatch.setattr(services, "_validate_rows", validate)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        services._validate_in_worker([])
+        assert left[0]() is None
+    finally:
+        if enabled:
+            gc.enable()
