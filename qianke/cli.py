@@ -200,7 +200,7 @@ def cmd_init(args) -> int:
     from qianke.customers.models import Customer
 
     _migrate()
-    from qianke.core.demo import restore_suspended_indexes
+    from qianke.core.bulk_indexes import restore_suspended_indexes
 
     restored = restore_suspended_indexes()
     if restored:

@@ -47,6 +47,17 @@ from qianke.accounts.models import Role, Team, User
 from qianke.accounts.services import team_get_or_create, user_create
 from qianke.activities.models import Activity, ActivityKind
 from qianke.core import normalize
+from qianke.core.bulk_indexes import (
+    add_foreign_keys,
+    add_missing_keys,
+    if_not_exists,
+    key_names,
+    plain_indexes_suspended,
+    rebuild_plain_indexes,
+    restore_suspended_indexes,
+    suspend_foreign_keys,
+    suspend_plain_indexes,
+)
 from qianke.core.codes import allocate_codes
 from qianke.customers import search
 from qianke.customers.choices import (
@@ -893,177 +904,6 @@ def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = ()) -> 
 BULK_TABLES = ("customers_customer", "customers_contact", "activities_activity", "customers_customersearch")
 
 
-def _plain_indexes(cursor, tables: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(name, CREATE statement) of the tables' indexes that are neither unique nor a primary key nor
-    part of a constraint, and not the full-text index (search.bulk_index_suspended's own)."""
-    if connection.vendor == "postgresql":
-        cursor.execute(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
-            "JOIN pg_am a ON a.oid = c.relam "
-            "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace "
-            "AND NOT i.indisunique AND NOT i.indisprimary AND a.amname = 'btree' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY 1",
-            [list(tables)],
-        )
-    else:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({', '.join(['%s'] * len(tables))}) AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY 1",
-            list(tables),
-        )
-    return [(name, sql) for name, sql in cursor.fetchall()]
-
-
-def _if_not_exists(definition: str) -> str:
-    return definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-
-
-# SuspendedIndex also keeps the foreign keys a PostgreSQL load drops (foreign_keys_suspended): their
-# names start with this and their definitions are `ALTER TABLE … ADD CONSTRAINT … NOT VALID`.
-FOREIGN_KEY_PREFIX = "fk:"
-
-
-def restore_suspended_indexes() -> list[str]:
-    """Build the indexes and add back the foreign keys a killed bulk load left dropped (see
-    SuspendedIndex); their names. A foreign key is added NOT VALID (checked for new rows at once) and
-    then validated over the whole table in one join; it stays recorded until that succeeds."""
-    from qianke.core.models import SuspendedIndex
-
-    pending = list(SuspendedIndex.objects.order_by("name"))
-    keys = [i for i in pending if i.name.startswith(FOREIGN_KEY_PREFIX)]
-    indexes = [i for i in pending if not i.name.startswith(FOREIGN_KEY_PREFIX)]
-    if indexes:
-        with connection.cursor() as cursor:
-            for index in indexes:
-                cursor.execute(_if_not_exists(index.definition))
-        SuspendedIndex.objects.filter(name__in=[i.name for i in indexes]).delete()
-    if keys:
-        _add_foreign_keys([(k.name, k.definition) for k in keys])
-    return [i.name for i in pending]
-
-
-def _foreign_keys(cursor, tables: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(key, ADD CONSTRAINT statement) of the foreign keys of the tables (PostgreSQL); the key is
-    FOREIGN_KEY_PREFIX + table.constraint."""
-    cursor.execute(
-        "SELECT t.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
-        "JOIN pg_class t ON t.oid = k.conrelid WHERE k.contype = 'f' AND t.relname = ANY(%s) "
-        "AND t.relnamespace = current_schema()::regnamespace ORDER BY 1, 2",
-        [list(tables)],
-    )
-    qn = connection.ops.quote_name
-    return [(f"{FOREIGN_KEY_PREFIX}{table}.{name}",
-             f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition.removesuffix(' NOT VALID')} NOT VALID")
-            for table, name, definition in cursor.fetchall()]
-
-
-def _key_names(key: str) -> tuple[str, str]:
-    table, name = key.removeprefix(FOREIGN_KEY_PREFIX).split(".", 1)
-    return table, name
-
-
-def _add_missing_keys(keys: list[tuple[str, str]]) -> None:
-    """Add the recorded foreign keys that are missing, NOT VALID: checked for new rows at once, for
-    the rows already there by VALIDATE CONSTRAINT later."""
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for key, definition in keys:
-            table, name = _key_names(key)
-            cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
-                           [name, qn(table)])
-            if cursor.fetchone() is None:
-                cursor.execute(definition)
-
-
-def _add_foreign_keys(keys: list[tuple[str, str]]) -> None:
-    """Add the recorded foreign keys back (those still missing), validate them, forget the validated
-    ones; the first validation error is raised after the others were validated."""
-    from qianke.core.models import SuspendedIndex
-
-    qn = connection.ops.quote_name
-    _add_missing_keys(keys)
-    validated, errors = [], []
-    for key, _definition in keys:
-        table, name = _key_names(key)
-        try:
-            # One anti-join over the table instead of a trigger query per row.
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"ALTER TABLE {qn(table)} VALIDATE CONSTRAINT {qn(name)}")
-        except DatabaseError as exc:  # the others are validated still; this one stays NOT VALID
-            errors.append(exc)
-        else:
-            validated.append(key)
-    SuspendedIndex.objects.filter(name__in=validated).delete()
-    if errors:
-        raise errors[0]
-
-
-def _suspend_foreign_keys(tables: tuple[str, ...]) -> list[tuple[str, str]]:
-    from qianke.core.models import SuspendedIndex
-
-    with connection.cursor() as cursor:
-        keys = _foreign_keys(cursor, tables)
-    # Recorded before the drop: a kill from here on leaves them for restore_suspended_indexes.
-    SuspendedIndex.objects.bulk_create([SuspendedIndex(name=key, definition=sql) for key, sql in keys],
-                                       ignore_conflicts=True)
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for key, _sql in keys:
-            table, name = _key_names(key)
-            cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT IF EXISTS {qn(name)}")
-    return keys
-
-
-def _suspend_plain_indexes(tables: tuple[str, ...]) -> list[tuple[str, str]]:
-    from qianke.core.models import SuspendedIndex
-
-    with connection.cursor() as cursor:
-        indexes = _plain_indexes(cursor, tables)
-    # Recorded before the drop: a kill from here on leaves the definitions for restore_suspended_indexes.
-    SuspendedIndex.objects.bulk_create([SuspendedIndex(name=name, definition=sql) for name, sql in indexes],
-                                       ignore_conflicts=True)
-    with connection.cursor() as cursor:
-        for name, _sql in indexes:
-            cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
-    return indexes
-
-
-def _rebuild_plain_indexes(indexes: list[tuple[str, str]]) -> None:
-    from qianke.core.models import SuspendedIndex
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET maintenance_work_mem = '256MB'")
-        for _name, sql in indexes:
-            cursor.execute(_if_not_exists(sql))
-        if connection.vendor == "postgresql":
-            cursor.execute("RESET maintenance_work_mem")
-    SuspendedIndex.objects.filter(name__in=[name for name, _sql in indexes]).delete()
-
-
-@contextlib.contextmanager
-def plain_indexes_suspended(tables: tuple[str, ...]) -> Iterator[None]:
-    """Load many rows without maintaining the tables' plain (non-unique) B-tree indexes row by row.
-
-    They are dropped and created again afterwards from their own definitions, also when the load
-    fails (and, when the process is killed, by the next bulk load or `qianke init`: SuspendedIndex);
-    a sort-based build of an index costs less than inserting every row into it (SQLite, 30,000
-    demo customers: 97 µs of CPU a customer for the inserts and 19 µs for the 23 builds, against
-    156 µs with the indexes in place). Unique indexes and primary keys stay, so integrity holds
-    throughout. Meant for loads into a table no larger than the load: other sessions' queries are
-    slow meanwhile, and building an index over many existing rows would cost more than it saves.
-    Outside a transaction only (the builds run in their own statements). demo_generate uses it on
-    SQLite only (PostgreSQL: _PgTail, which builds them in the GIN build sessions).
-    """
-    restore_suspended_indexes()
-    indexes = _suspend_plain_indexes(tables)
-    try:
-        yield
-    finally:
-        _rebuild_plain_indexes(indexes)
-
-
 class _PgTail:
     """PostgreSQL, a load into near-empty tables: the plain indexes and the foreign keys of the bulk
     tables are dropped for the load (recorded in SuspendedIndex first, see restore_suspended_indexes)
@@ -1094,9 +934,9 @@ class _PgTail:
     def suspend(self, *, plain_indexes: bool, foreign_keys: bool) -> None:
         restore_suspended_indexes()
         if plain_indexes:
-            self.indexes = _suspend_plain_indexes(self.tables)
+            self.indexes = suspend_plain_indexes(self.tables)
         if foreign_keys:
-            self.keys = _suspend_foreign_keys(self.tables)
+            self.keys = suspend_foreign_keys(self.tables)
 
     def jobs(self) -> list[Callable[[object], None]]:
         """For search.bulk_index_suspended (`then`), before its GIN builds: builds the plain indexes and
@@ -1105,14 +945,14 @@ class _PgTail:
         left a core idle for ~10 s of the builds, then spent ~10 s on these in one session. Those of
         the search table come last: they wait for its builds (CREATE INDEX locks the table)."""
         self.started = True
-        _add_missing_keys(self.keys)
+        add_missing_keys(self.keys)
         search_table = CustomerSearch._meta.db_table
         jobs = [partial(self._build, name, sql) for name, sql in self.indexes]
-        jobs += [partial(self._validate, key) for key, _sql in self.keys if _key_names(key)[0] != search_table]
+        jobs += [partial(self._validate, key) for key, _sql in self.keys if key_names(key)[0] != search_table]
         if self.vacuum:
             jobs.append(partial(self._vacuum, ("customers_customer", "customers_contact")))
             jobs += [partial(self._analyze, (table,)) for table in self._capability_tables]
-        jobs += [partial(self._validate, key) for key, _sql in self.keys if _key_names(key)[0] == search_table]
+        jobs += [partial(self._validate, key) for key, _sql in self.keys if key_names(key)[0] == search_table]
         if self.vacuum:
             jobs.append(partial(self._vacuum, (search_table,)))
         return jobs
@@ -1120,7 +960,7 @@ class _PgTail:
     def _validate(self, key: str, cursor) -> None:
         import psycopg
 
-        table, name = _key_names(key)
+        table, name = key_names(key)
         qn = connection.ops.quote_name
         try:
             # One anti-join over the table instead of a trigger query per row.
@@ -1132,7 +972,7 @@ class _PgTail:
 
     def _build(self, name: str, sql: str, cursor) -> None:
         cursor.execute("SET maintenance_work_mem = '256MB'")
-        cursor.execute(_if_not_exists(sql))
+        cursor.execute(if_not_exists(sql))
         cursor.execute("RESET maintenance_work_mem")
         self.built.append(name)
 
@@ -1159,9 +999,9 @@ class _PgTail:
                     raise self.errors[0]
             return
         if self.indexes:
-            _rebuild_plain_indexes(self.indexes)
+            rebuild_plain_indexes(self.indexes)
         if self.keys:
-            _add_foreign_keys(self.keys)
+            add_foreign_keys(self.keys)
         if self.vacuum:
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE customers_customer, customers_contact")

@@ -157,7 +157,7 @@ class CodeSequence(models.Model):
 
 
 class SuspendedIndex(models.Model):
-    """An index dropped for a bulk load and not built again yet (core.demo.plain_indexes_suspended).
+    """An index dropped for a bulk load and not built again yet (core.bulk_indexes.plain_indexes_suspended).
 
     Written before the index is dropped and removed once it is built again, so a load killed in between
     leaves the definition here, and the next bulk load or `qianke init` builds the index.

@@ -927,7 +927,7 @@ class _PlainIndexes:
     indexes read during the import (the duplicate check's name, mobile and phone lookups; contacts by
     customer). Each definition is recorded (core's SuspendedIndex) before its index is dropped, so a
     killed import leaves it to the next import, bulk load or `qianke init`
-    (core.demo.restore_suspended_indexes). Not while another import runs (it could rebuild or forget
+    (core.bulk_indexes.restore_suspended_indexes). Not while another import runs (it could rebuild or forget
     what this one dropped), not in atomic mode (the builds run outside a transaction). Other
     sessions' list pages and reports are slower meanwhile.
 
@@ -940,7 +940,7 @@ class _PlainIndexes:
     """
 
     def __init__(self, job: ImportJob, rows_to_go: int) -> None:
-        from qianke.core.demo import restore_suspended_indexes
+        from qianke.core.bulk_indexes import restore_suspended_indexes
 
         self.indexes: list[tuple[str, str]] = []
         self.keys: list[tuple[str, str]] = []
@@ -957,17 +957,17 @@ class _PlainIndexes:
             existing = max(float((cursor.fetchone() or [0])[0]), 0.0)
         if existing > rows_to_go:
             return
-        from qianke.core.demo import _suspend_foreign_keys
+        from qianke.core.bulk_indexes import suspend_foreign_keys
 
         self.indexes = self._suspend()
-        self.keys = _suspend_foreign_keys(KEYED_TABLES)
+        self.keys = suspend_foreign_keys(KEYED_TABLES)
 
     def _suspend(self) -> list[tuple[str, str]]:
-        from qianke.core.demo import _plain_indexes
+        from qianke.core.bulk_indexes import plain_indexes
         from qianke.core.models import SuspendedIndex
 
         with connection.cursor() as cursor:
-            indexes = [(name, sql) for name, sql in _plain_indexes(cursor, SUSPENDED_TABLES)
+            indexes = [(name, sql) for name, sql in plain_indexes(cursor, SUSPENDED_TABLES)
                        if not sql.endswith(KEPT_INDEX_COLUMNS)]
         # Recorded before the drop: a kill from here on leaves the definitions for the next run.
         SuspendedIndex.objects.bulk_create([SuspendedIndex(name=name, definition=sql) for name, sql in indexes],
@@ -978,18 +978,18 @@ class _PlainIndexes:
         return indexes
 
     def jobs(self) -> list[Callable[[Any], None]]:
-        from qianke.core.demo import _add_missing_keys
+        from qianke.core.bulk_indexes import add_missing_keys
 
-        _add_missing_keys(self.keys)
+        add_missing_keys(self.keys)
         return [*(functools.partial(self._build, name, sql) for name, sql in self.indexes),
                 *(functools.partial(self._validate, key) for key, _sql in self.keys)]
 
     def _validate(self, key: str, cursor: Any) -> None:
         import psycopg
 
-        from qianke.core.demo import _key_names
+        from qianke.core.bulk_indexes import key_names
 
-        table, name = _key_names(key)
+        table, name = key_names(key)
         qn = connection.ops.quote_name
         try:
             cursor.execute(f"ALTER TABLE {qn(table)} VALIDATE CONSTRAINT {qn(name)}")
