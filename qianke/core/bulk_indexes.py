@@ -135,11 +135,13 @@ def suspend_foreign_keys(tables: tuple[str, ...]) -> list[tuple[str, str]]:
     return keys
 
 
-def suspend_plain_indexes(tables: tuple[str, ...]) -> list[tuple[str, str]]:
+def suspend_plain_indexes(tables: tuple[str, ...], *, keep: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Drop the tables' plain indexes but those whose definitions end with one of `keep` (e.g.
+    "(name_norm)": an index the load itself reads); (name, CREATE statement) of those dropped."""
     from qianke.core.models import SuspendedIndex
 
     with connection.cursor() as cursor:
-        indexes = plain_indexes(cursor, tables)
+        indexes = [(name, sql) for name, sql in plain_indexes(cursor, tables) if not (keep and sql.endswith(keep))]
     # Recorded before the drop: a kill from here on leaves the definitions for restore_suspended_indexes.
     SuspendedIndex.objects.bulk_create([SuspendedIndex(name=name, definition=sql) for name, sql in indexes],
                                        ignore_conflicts=True)

@@ -36,7 +36,14 @@ from qianke.accounts.models import Role, User
 from qianke.activities.models import Activity
 from qianke.core import normalize
 from qianke.core.audit import audit_record, current_audit_source
-from qianke.core.bulk import execute_rows
+from qianke.core.bulk import collector_paused, execute_rows
+from qianke.core.bulk_indexes import (
+    add_missing_keys,
+    key_names,
+    restore_suspended_indexes,
+    suspend_foreign_keys,
+    suspend_plain_indexes,
+)
 from qianke.core.codes import allocate_codes
 from qianke.core.demo import BulkTable
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -281,7 +288,7 @@ def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = No
                remember=True)
     valid, rejected = 0, []
     read = 0
-    with _collector_paused():
+    with collector_paused():
         for batch in _batches(table.rows, BATCH_SIZE):
             prepared, batch_rejected = run.prepare(batch)
             valid += len(prepared)
@@ -439,7 +446,7 @@ def _validate_in_worker(rows: list[tuple[int, list[str]]]) -> tuple[list[Prepare
     try:
         return _validate_rows(_WORKER_PREPARER, rows, extras=True)  # type: ignore[arg-type]
     finally:
-        # Forked while the import paused the collector (_collector_paused): its young objects, as there.
+        # Forked while the import paused the collector (collector_paused): its young objects, as there.
         gc.collect(1)
 
 
@@ -845,7 +852,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                 if plain:
                     stack.callback(plain.forget_built)  # after the builds (the stack unwinds in reverse)
                 stack.enter_context(search.bulk_index_suspended(then=plain.jobs if plain else None))
-            stack.enter_context(_collector_paused())
+            stack.enter_context(collector_paused())
             # Batches are written in a connection of their own while this one validates the next: not
             # in atomic mode (one transaction) nor inside a caller's transaction (which the other
             # connection could not see).
@@ -871,7 +878,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                 writer.submit(run.write_batch, batch, prepared, rejected)
                 if not writer.overlapping:
                     written()
-                # The young objects only (see _collector_paused).
+                # The young objects only (see collector_paused).
                 gc.collect(1)
             if writer.wait():
                 written()
@@ -940,8 +947,6 @@ class _PlainIndexes:
     """
 
     def __init__(self, job: ImportJob, rows_to_go: int) -> None:
-        from qianke.core.bulk_indexes import restore_suspended_indexes
-
         self.indexes: list[tuple[str, str]] = []
         self.keys: list[tuple[str, str]] = []
         self.built: list[str] = []
@@ -957,37 +962,16 @@ class _PlainIndexes:
             existing = max(float((cursor.fetchone() or [0])[0]), 0.0)
         if existing > rows_to_go:
             return
-        from qianke.core.bulk_indexes import suspend_foreign_keys
-
-        self.indexes = self._suspend()
+        self.indexes = suspend_plain_indexes(SUSPENDED_TABLES, keep=KEPT_INDEX_COLUMNS)
         self.keys = suspend_foreign_keys(KEYED_TABLES)
 
-    def _suspend(self) -> list[tuple[str, str]]:
-        from qianke.core.bulk_indexes import plain_indexes
-        from qianke.core.models import SuspendedIndex
-
-        with connection.cursor() as cursor:
-            indexes = [(name, sql) for name, sql in plain_indexes(cursor, SUSPENDED_TABLES)
-                       if not sql.endswith(KEPT_INDEX_COLUMNS)]
-        # Recorded before the drop: a kill from here on leaves the definitions for the next run.
-        SuspendedIndex.objects.bulk_create([SuspendedIndex(name=name, definition=sql) for name, sql in indexes],
-                                           ignore_conflicts=True)
-        with connection.cursor() as cursor:
-            for name, _sql in indexes:
-                cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
-        return indexes
-
     def jobs(self) -> list[Callable[[Any], None]]:
-        from qianke.core.bulk_indexes import add_missing_keys
-
         add_missing_keys(self.keys)
         return [*(functools.partial(self._build, name, sql) for name, sql in self.indexes),
                 *(functools.partial(self._validate, key) for key, _sql in self.keys)]
 
     def _validate(self, key: str, cursor: Any) -> None:
         import psycopg
-
-        from qianke.core.bulk_indexes import key_names
 
         table, name = key_names(key)
         qn = connection.ops.quote_name
@@ -1067,21 +1051,6 @@ class _Writer:
             self.wait()
         self._pool.submit(connections.close_all).result()
         self._pool.shutdown()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for an import; the caller collects the young generations
-    after each batch. Left on, its full collections walked every object the process holds (Django,
-    the pinyin and name caches) again and again: a third of the import's CPU time (5,000 rows:
-    1.63 CPU-s with it, 1.02 without). Few cycles are made per batch, and those die young."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextlib.contextmanager

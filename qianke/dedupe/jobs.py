@@ -19,10 +19,11 @@ from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from qianke.core.bulk import collector_paused
 from qianke.customers.models import Contact, Customer
 from qianke.dedupe.matching import Match, Record, cluster, find_matches
 from qianke.dedupe.matching.adapters import record_from_values
-from qianke.dedupe.matching.engine import collector_off, prepare_all
+from qianke.dedupe.matching.engine import prepare_all
 from qianke.dedupe.models import DuplicateGroup, DuplicateMember, NotDuplicatePair
 
 BATCH = 20_000
@@ -200,7 +201,7 @@ def duplicate_scan(*, today: dt.date | None = None, timings: dict[str, float] | 
     # One transaction for the read: customers and contacts come from one snapshot, and PostgreSQL's
     # server-side cursors need not be held (materialised) past a commit. The cyclic garbage collector
     # stays off throughout: between the engine's calls it walked the million records again and again.
-    with collector_off():
+    with collector_paused():
         with transaction.atomic():
             groups = find_groups(counted(customer_records()))
         timings["engine"] = time.perf_counter() - start - timings["read"]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from operator import attrgetter
 
 import numpy as np
+
+from qianke.core.bulk import collector_paused
 
 from . import scoring
 from .columns import Columns, record_hashes
@@ -35,26 +35,6 @@ PARALLEL_MAX = 4
 # Candidate pairs are scored in workers from this many, in chunks of SCORE_CHUNK.
 PARALLEL_PAIRS = 50_000
 SCORE_CHUNK = 100_000
-
-
-@contextmanager
-def _no_gc():
-    """The cyclic garbage collector off for a bulk run.
-
-    A scan holds millions of small objects and makes few cycles; left on, the collector walks all
-    of them again and again (and, in forked workers, copies every page it touches).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-# For callers that hold a scan's records around the engine's calls (the dedupe.scan job): the same.
-collector_off = _no_gc
 
 
 def compare(a: Record, b: Record) -> Match:
@@ -320,7 +300,7 @@ def prepare_all(records: Iterable[Record], *, workers: int | None = None,
 
     _RECORDS = head
     try:
-        with _no_gc(), _pool(count) as pool:
+        with collector_paused(), _pool(count) as pool:
             if rest is None:
                 for result in pool.imap(_prepare_chunk, _parts(head, None)):
                     take(result)
@@ -389,7 +369,7 @@ def find_matches(records: Iterable[Record], *, workers: int | None = None,
 
     `prepared` (the records' prepared forms, in order) saves preparing them again.
     """
-    with _no_gc():
+    with collector_paused():
         if prepared is None:
             prepared = prepare_all(records, workers=workers, progress=progress)
         return _find(prepared, _frequencies(prepared), workers=workers, progress=progress)
@@ -400,7 +380,7 @@ def match_against(new: Iterable[Record], existing: Iterable[Record]) -> list[Mat
 
     `left` is always the new record's id; pairs of two existing records are not reported.
     """
-    with _no_gc():
+    with collector_paused():
         new_prepared = prepare_all(new)
         prepared = new_prepared + prepare_all(existing)
         freq = Frequencies(prepared)
@@ -449,7 +429,7 @@ def cluster(records: Iterable[Record], *, matches: list[Match] | None = None, wo
     below LINK_FLOOR, so A≈B and B≈C do not drag a plainly different C into A's group. `prepared`
     (the records' prepared forms, in order) saves preparing them again.
     """
-    with _no_gc():
+    with collector_paused():
         return _cluster(list(records), matches, workers, progress, prepared, singletons)
 
 
