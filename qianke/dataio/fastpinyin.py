@@ -43,8 +43,10 @@ class WordPinyin:
         if whole is not None:  # person names and other short texts repeat as a whole
             return list(whole)
         out: list[str] = []
-        if self._last[0] == text:
-            words = self._last[1]
+        # Read once: an import's writer thread calls this too, and may replace _last meanwhile.
+        last_text, last_words = self._last
+        if last_text == text:
+            words = last_words
         else:
             words = list(seg(text))
             self._last = (text, words)

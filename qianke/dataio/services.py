@@ -39,6 +39,7 @@ from qianke.core.audit import audit_record, current_audit_source
 from qianke.core.bulk import collector_paused, execute_rows
 from qianke.core.bulk_indexes import (
     add_missing_keys,
+    if_not_exists,
     key_names,
     restore_suspended_indexes,
     suspend_foreign_keys,
@@ -872,14 +873,16 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                     validated = _validate_rows(preparer, batch, extras=True)
                 if writer.wait():
                     written()
+                # The young objects only (see collector_paused), once the batch written is done with:
+                # collected while it was in flight, its objects would move to the oldest generation,
+                # which is not collected before the end of the import.
+                gc.collect(1)
                 # The duplicate check and the codes after the previous batch committed: its rows are
                 # existing customers by then, as in a run without the writer.
                 prepared, rejected = run.prepare(batch, validated)
                 writer.submit(run.write_batch, batch, prepared, rejected)
                 if not writer.overlapping:
                     written()
-                # The young objects only (see collector_paused).
-                gc.collect(1)
             if writer.wait():
                 written()
             if atomic and run.rejections:
@@ -954,12 +957,17 @@ class _PlainIndexes:
         self.errors: list[BaseException] = []
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return
-        restore_suspended_indexes()
+        # Not while another import runs: this would rebuild what that one dropped, in the middle of its load.
         if ImportJob.objects.filter(status=Status.RUNNING).exclude(pk=job.pk).exists():
             return
+        restore_suspended_indexes()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Customer._meta.db_table])
-            existing = max(float((cursor.fetchone() or [0])[0]), 0.0)
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table])
+            existing = float((cursor.fetchone() or [0])[0])
+            if existing < 0:  # never analysed (-1): counted, up to one row more than the import's
+                cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {connection.ops.quote_name(Customer._meta.db_table)} "
+                               "LIMIT %s) AS s", [rows_to_go + 1])
+                existing = float(cursor.fetchone()[0])
         if existing > rows_to_go:
             return
         self.indexes = suspend_plain_indexes(SUSPENDED_TABLES, keep=KEPT_INDEX_COLUMNS)
@@ -984,7 +992,7 @@ class _PlainIndexes:
 
     def _build(self, name: str, sql: str, cursor: Any) -> None:
         cursor.execute("SET maintenance_work_mem = '256MB'")
-        cursor.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        cursor.execute(if_not_exists(sql))
         cursor.execute("RESET maintenance_work_mem")
         self.built.append(name)
 

@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
@@ -181,6 +181,18 @@ def persist_groups(groups: list[dict], *, remove_stale: bool = True) -> dict[str
             "review": sum(1 for g in groups if g["decision"] == "review")}
 
 
+def _read_in_one_snapshot() -> Iterator[Record]:
+    """customer_records() in one transaction on PostgreSQL, ended when the read runs out: customers and
+    contacts from one snapshot, and server-side cursors not held (materialised) past a commit; not
+    through the matching after it. On SQLite no transaction: there `atomic()` is BEGIN IMMEDIATE,
+    which would hold the write lock, and every other writer would wait, for the whole read."""
+    if connection.vendor != "postgresql":
+        yield from customer_records()
+        return
+    with transaction.atomic():
+        yield from customer_records()
+
+
 def duplicate_scan(*, today: dt.date | None = None, timings: dict[str, float] | None = None) -> dict[str, int]:
     """The whole database: read, match, cluster, persist. Returns counts for the job's run record.
 
@@ -198,12 +210,10 @@ def duplicate_scan(*, today: dt.date | None = None, timings: dict[str, float] | 
             yield record
         timings["read"] = time.perf_counter() - start
 
-    # One transaction for the read: customers and contacts come from one snapshot, and PostgreSQL's
-    # server-side cursors need not be held (materialised) past a commit. The cyclic garbage collector
-    # stays off throughout: between the engine's calls it walked the million records again and again.
+    # The cyclic garbage collector stays off throughout: between the engine's calls it walked the
+    # million records again and again.
     with collector_paused():
-        with transaction.atomic():
-            groups = find_groups(counted(customer_records()))
+        groups = find_groups(counted(_read_in_one_snapshot()))
         timings["engine"] = time.perf_counter() - start - timings["read"]
         start = time.perf_counter()
         counts = persist_groups(groups)
