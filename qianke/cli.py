@@ -163,6 +163,26 @@ class ProgressBar:
 # ---------------------------------------------------------------------------------------------
 
 
+def _count_label(key: str) -> str:
+    """What a capability's demo counted (the keys of its counts), in the terminal's language."""
+    from django.utils.translation import pgettext
+
+    labels = {
+        "status changes": pgettext("demo count", "status changes"),
+        "origins": pgettext("demo count", "origins"),
+        "qualifications": pgettext("demo count", "qualifications"),
+        "pools": pgettext("demo count", "pools"),
+        "pool_customers": pgettext("demo count", "customers in pools"),
+        "deals": pgettext("demo count", "deals"),
+        "stage_changes": pgettext("demo count", "stage changes"),
+        "checklist_ticks": pgettext("demo count", "checklist ticks"),
+        "forecast_snapshot_rows": pgettext("demo count", "forecast snapshot rows"),
+        "duplicate_customers": pgettext("demo count", "customers registered twice"),
+        "duplicate_groups": pgettext("demo count", "duplicate groups"),
+    }
+    return labels.get(key, key)
+
+
 def _run_demo(customers: int, seed: int) -> dict:
     from qianke.core.demo import demo_generate
 
@@ -182,7 +202,8 @@ def _run_demo(customers: int, seed: int) -> dict:
     from qianke.core.demo import demo_capabilities
 
     def report(module: str, extra: dict) -> None:
-        details = ", ".join(f"{v:,} {k}" if isinstance(v, int) else f"{k}: {v}" for k, v in extra.items())
+        details = ", ".join(f"{v:,} {_count_label(k)}" if isinstance(v, int) else f"{_count_label(k)}: {v}"
+                            for k, v in extra.items())
         print(_("Demo data from %(module)s: %(details)s (%(seconds)s s in all).")
               % {"module": module.split(".")[1], "details": details or _("done"),
                  "seconds": f"{time.perf_counter() - started:.1f}"}, flush=True)

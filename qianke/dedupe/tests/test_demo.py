@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qianke.core.normalize import parse_company_name
 from qianke.dedupe.demo import demo_generate
 from qianke.dedupe.models import DuplicateGroup
 
@@ -28,5 +29,13 @@ def test_demo_finds_its_planted_pairs_in_a_demo_of_hundreds(db, settings, tmp_pa
     demo_customers(customers=1500, seed=2)
     counts = demo_generate(seed=2)
     assert counts["duplicate_customers"] >= 20  # enough records that value frequencies are counted
-    same_groups = set(DuplicateMember.objects.filter(group__decision="same").values_list("group_id", flat=True))
-    assert len(same_groups) >= 0.8 * counts["duplicate_customers"]
+    assert counts["duplicate_customers"] == 40
+    cores: dict[int, set[str]] = {}
+    for group_id, name in DuplicateMember.objects.filter(group__decision="same").values_list("group_id",
+                                                                                            "customer__name"):
+        cores.setdefault(group_id, set()).add(parse_company_name(name).core)
+    # The planted pairs: a company and its variant (region in brackets, other legal form) share a core name
+    # (or one holds the other: 北京市政工程管理处 with 北京 taken off reads 政工程管理处).
+    planted = [group for group in cores.values() if all(core in max(group, key=len) for core in group)]
+    assert len(planted) >= 0.8 * counts["duplicate_customers"]
+    assert len(planted) == len(cores)  # no "same" group of two different companies
