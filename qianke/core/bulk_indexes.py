@@ -44,10 +44,12 @@ def if_not_exists(definition: str) -> str:
 FOREIGN_KEY_PREFIX = "fk:"
 
 
-def restore_suspended_indexes() -> list[str]:
+def restore_suspended_indexes(*, keys_failed: list[tuple[str, BaseException]] | None = None) -> list[str]:
     """Build the indexes and add back the foreign keys a killed bulk load left dropped (see
     SuspendedIndex); their names. A foreign key is added NOT VALID (checked for new rows at once) and
-    then validated over the whole table in one join; it stays recorded until that succeeds."""
+    then validated over the whole table in one join; it stays recorded until that succeeds. A
+    validation that fails (a row breaks the key) is raised, after the other keys were validated; or,
+    with `keys_failed`, appended there as (key, error) and not raised."""
     from qianke.core.models import SuspendedIndex
 
     pending = list(SuspendedIndex.objects.order_by("name"))
@@ -59,7 +61,9 @@ def restore_suspended_indexes() -> list[str]:
                 cursor.execute(if_not_exists(index.definition))
         SuspendedIndex.objects.filter(name__in=[i.name for i in indexes]).delete()
     if keys:
-        add_foreign_keys([(k.name, k.definition) for k in keys])
+        failed = add_foreign_keys([(k.name, k.definition) for k in keys], raise_first=keys_failed is None)
+        if keys_failed is not None:
+            keys_failed += failed
     return [i.name for i in pending]
 
 
@@ -96,9 +100,11 @@ def add_missing_keys(keys: list[tuple[str, str]]) -> None:
                 cursor.execute(definition)
 
 
-def add_foreign_keys(keys: list[tuple[str, str]]) -> None:
+def add_foreign_keys(keys: list[tuple[str, str]], *, raise_first: bool = True) -> list[tuple[str, BaseException]]:
     """Add the recorded foreign keys back (those still missing), validate them, forget the validated
-    ones; the first validation error is raised after the others were validated."""
+    ones; the first validation error is raised after the others were validated, or with
+    `raise_first` False, (key, error) of those that failed are returned (they stay NOT VALID and
+    recorded)."""
     from qianke.core.models import SuspendedIndex
 
     qn = connection.ops.quote_name
@@ -111,12 +117,26 @@ def add_foreign_keys(keys: list[tuple[str, str]]) -> None:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE {qn(table)} VALIDATE CONSTRAINT {qn(name)}")
         except DatabaseError as exc:  # the others are validated still; this one stays NOT VALID
-            errors.append(exc)
+            errors.append((key, exc))
         else:
             validated.append(key)
     SuspendedIndex.objects.filter(name__in=validated).delete()
-    if errors:
-        raise errors[0]
+    if errors and raise_first:
+        raise errors[0][1]
+    return errors
+
+
+def key_not_validated_message(key: str, exc: BaseException) -> str:
+    """A foreign key whose validation failed, named with its table, with the database's detail (the
+    row that breaks it), in the active language."""
+    from django.utils.translation import gettext as _
+
+    table, name = key_names(key)
+    diag = getattr(exc, "diag", None) or getattr(exc.__cause__, "diag", None)
+    detail = getattr(diag, "message_detail", None) or str(exc).strip().splitlines()[-1]
+    return _("The foreign key %(key)s of the table %(table)s is not validated: a row breaks it (%(detail)s). "
+             "It is still enforced for new rows; the next large import or “qianke init” validates it again.") % {
+        "key": name, "table": table, "detail": detail}
 
 
 def suspend_foreign_keys(tables: tuple[str, ...]) -> list[tuple[str, str]]:

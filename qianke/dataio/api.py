@@ -38,6 +38,8 @@ class ImportOut(Schema):
                                                "earlier row (among rejected_rows, with their reason)")
     finished: bool
     error: str
+    warning: str = Field(..., description="something to know about a finished import, e.g. a foreign key the "
+                         "database could not validate after a large import (the rows are imported); empty if none")
     can_continue: bool = Field(..., description="stopped by an error (not by its rows): POST /imports/{id}/continue "
                                "imports the rest")
 

@@ -199,6 +199,8 @@ def _import_file(args, path: Path) -> int:
                 "/duplicates/?import=%(id)s") % {"n": f"{job.flagged_rows:,}", "id": job.pk})
     if job.error:
         print(job.error, file=sys.stderr)
+    if job.warning:
+        print(job.warning, file=sys.stderr)
     if args.rejects and job.rejected_rows:
         from qianke.dataio.selectors import rejections_file
 

@@ -58,6 +58,9 @@ class ImportJob(models.Model):
     # (counted among rejected_rows too, each with its reason).
     skipped_rows = models.PositiveIntegerField(_("rows skipped as duplicates"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # Something the user should know about an import that finished (e.g. a foreign key the database
+    # could not validate after a large import); the rows are imported all the same.
+    warning = models.TextField(_("warning"), blank=True)
     # Stopped by an error of the database, the disk or the program (not by its rows): continuing it
     # imports the rows after the checkpoint (an atomic import starts again).
     can_continue = models.BooleanField(_("can be continued"), default=False)

@@ -60,7 +60,7 @@ def import_progress(job: ImportJob) -> dict[str, Any]:
             "created_activities": job.created_activities, "rejected_rows": job.rejected_rows,
             "duplicates": job.duplicates, "flagged_rows": job.flagged_rows, "skipped_rows": job.skipped_rows,
             "finished": job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
-            "error": job.error, "can_continue": job.can_continue}
+            "error": job.error, "warning": job.warning, "can_continue": job.can_continue}
 
 
 def import_duplicate_groups_count(*, user: User, job: ImportJob) -> int:

@@ -41,6 +41,7 @@ from qianke.core.bulk_indexes import (
     add_missing_keys,
     if_not_exists,
     key_names,
+    key_not_validated_message,
     restore_suspended_indexes,
     suspend_foreign_keys,
     suspend_plain_indexes,
@@ -842,6 +843,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
     done_before = job.read_rows if not atomic else 0
     rows = ((n, cells) for n, cells in table.rows if n > start_after)
     suspend = total - done_before >= BULK_INDEX_FROM
+    plain: _PlainIndexes | None = None
     try:
         with contextlib.ExitStack() as stack:
             stack.enter_context(word_pinyin())
@@ -897,6 +899,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                               % {"n": len(run.rejections)})
     except (DatabaseError, OSError) as exc:
         job.refresh_from_db()
+        job.warning = plain.warning() if plain else ""
         return _finish_interrupted(job, exc)
     with transaction.atomic():
         if atomic:
@@ -908,7 +911,8 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
         job.refresh_from_db()
         job.status = Status.DONE
         job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at"])
+        job.warning = plain.warning() if plain else ""
+        job.save(update_fields=["status", "finished_at", "warning"])
         audit_record(actor=actor, action=AuditLog.Action.IMPORT, instance=job, changes=_job_counts(job))
     _progress_path(job).unlink(missing_ok=True)
     # Nothing reads the file once the import has finished (undo works from the ledger).
@@ -945,8 +949,9 @@ class _PlainIndexes:
     keys are checked by a deferred trigger query per key and row at commit (nine a customer here);
     they are added back NOT VALID (checked for new rows at once) and then validated over the whole
     table in one join each, in the build sessions. A row another session wrote meanwhile that
-    violates one fails that validation: the import reports it, and the key stays NOT VALID and
-    recorded.
+    violates one fails that validation: every row is committed by then, so the import still finishes
+    (done) and records a warning naming the key (`warning`); the key stays NOT VALID (enforced for new
+    rows) and recorded, and the next large import or `qianke init` validates it again.
     """
 
     def __init__(self, job: ImportJob, rows_to_go: int) -> None:
@@ -954,13 +959,15 @@ class _PlainIndexes:
         self.keys: list[tuple[str, str]] = []
         self.built: list[str] = []
         self.validated: list[str] = []
-        self.errors: list[BaseException] = []
+        self.failed: list[tuple[str, BaseException]] = []  # (key, error) of the keys left NOT VALID
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return
         # Not while another import runs: this would rebuild what that one dropped, in the middle of its load.
         if ImportJob.objects.filter(status=Status.RUNNING).exclude(pk=job.pk).exists():
             return
-        restore_suspended_indexes()
+        # A key an earlier load could not validate is tried again; still broken, it is reported (and
+        # tried once more at the end when this import suspends it too).
+        restore_suspended_indexes(keys_failed=self.failed)
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table])
             existing = float((cursor.fetchone() or [0])[0])
@@ -972,6 +979,8 @@ class _PlainIndexes:
             return
         self.indexes = suspend_plain_indexes(SUSPENDED_TABLES, keep=KEPT_INDEX_COLUMNS)
         self.keys = suspend_foreign_keys(KEYED_TABLES)
+        suspended = {key for key, _sql in self.keys}
+        self.failed = [(key, exc) for key, exc in self.failed if key not in suspended]
 
     def jobs(self) -> list[Callable[[Any], None]]:
         add_missing_keys(self.keys)
@@ -986,7 +995,7 @@ class _PlainIndexes:
         try:
             cursor.execute(f"ALTER TABLE {qn(table)} VALIDATE CONSTRAINT {qn(name)}")
         except (DatabaseError, psycopg.Error) as exc:  # the others are validated still
-            self.errors.append(exc)
+            self.failed.append((key, exc))
         else:
             self.validated.append(key)
 
@@ -998,14 +1007,19 @@ class _PlainIndexes:
 
     def forget_built(self) -> None:
         """The records of the indexes built again and of the keys validated (one that failed stays
-        recorded); a failed validation is raised, as Django's error."""
+        recorded, see `warning`)."""
         from qianke.core.models import SuspendedIndex
 
         if self.built or self.validated:
             SuspendedIndex.objects.filter(name__in=self.built + self.validated).delete()
-        if self.errors:
-            with connection.wrap_database_errors:
-                raise self.errors[0]
+
+    def warning(self) -> str:
+        """For the job: which keys could not be validated, in the job's language ("" when none)."""
+        if not self.failed:
+            return ""
+        return " ".join([_("Every row was imported, but the database could not validate a foreign key afterwards "
+                           "(a row written by other work during the import may break it)."),
+                         *(key_not_validated_message(key, exc) for key, exc in self.failed)])
 
 
 # From this many rows to go, batches are written in a thread of their own (see _Writer).
@@ -1086,9 +1100,12 @@ def _write_rejections(run: _Run, job: ImportJob) -> None:
 
 
 def _job_counts(job: ImportJob) -> dict[str, list[Any]]:
-    return {"file": [None, job.file_name], "mode": [None, job.mode], "read": [None, job.read_rows],
-            "customers": [None, job.created_customers], "contacts": [None, job.created_contacts],
-            "follow_ups": [None, job.created_activities], "rejected": [None, job.rejected_rows]}
+    counts = {"file": [None, job.file_name], "mode": [None, job.mode], "read": [None, job.read_rows],
+              "customers": [None, job.created_customers], "contacts": [None, job.created_contacts],
+              "follow_ups": [None, job.created_activities], "rejected": [None, job.rejected_rows]}
+    if job.warning:
+        counts["warning"] = [None, job.warning[:500]]
+    return counts
 
 
 def _finish_failed(job: ImportJob, error: str, *, can_continue: bool = False) -> ImportJob:
@@ -1096,7 +1113,7 @@ def _finish_failed(job: ImportJob, error: str, *, can_continue: bool = False) ->
     job.error = error
     job.can_continue = can_continue
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "can_continue", "finished_at"])
+    job.save(update_fields=["status", "error", "can_continue", "finished_at", "warning"])
     audit_record(actor=job.actor, action=AuditLog.Action.IMPORT, instance=job,
                  changes={**_job_counts(job), "error": [None, error[:500]]})
     _progress_path(job).unlink(missing_ok=True)
@@ -1130,9 +1147,10 @@ def import_continue(*, actor: User, job_id: int) -> ImportJob:
         previous_error = job.error
         job.status = Status.QUEUED
         job.error = ""
+        job.warning = ""
         job.can_continue = False
         job.finished_at = None
-        job.save(update_fields=["status", "error", "can_continue", "finished_at"])
+        job.save(update_fields=["status", "error", "warning", "can_continue", "finished_at"])
         audit_record(actor=actor, action=AuditLog.Action.UPDATE, instance=job,
                      changes={"status": [Status.FAILED, Status.QUEUED], "error": [previous_error[:500], ""]})
     return job
