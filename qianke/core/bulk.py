@@ -39,24 +39,43 @@ def _prepare(field: models.Field):
     return None
 
 
+# Callable defaults that give the same value for every row of a batch: a timestamp (like the auto_now
+# fields, one instant for the batch) and empty containers (serialised per row, never shared).
+_BATCH_DEFAULTS = (timezone.now, dict, list)
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows given as {attname: value}; every row has the keys of the first. Columns left out take
-    their default (a callable one is called once for the batch; auto_now fields: now), or NULL."""
+    """Insert rows given as {attname: value} (foreign keys as `customer_id`); every row has the keys of
+    the first. A key that is not a column of the model is refused (ValueError naming it) before
+    anything is written. Columns left out take their default or NULL: auto_now fields and a
+    `timezone.now` default one instant for the batch, constant and empty-container (dict, list)
+    defaults once for the batch; any other callable default (e.g. a uuid or a code) is called for
+    every row, as the ORM would."""
     if not rows:
         return 0
     given = rows[0].keys()
+    fields = model._meta.concrete_fields
+    unknown = sorted(set(given) - {f.attname for f in fields})
+    if unknown:
+        raise ValueError(f"{model.__name__}: no column for {', '.join(unknown)} "
+                         f"(columns: {', '.join(f.attname for f in fields)})")
     now = timezone.now()
     columns: list[str] = []
     plan: list[tuple[str | None, Any, Any]] = []  # (key in the row or None, constant, preparation)
-    for field in model._meta.concrete_fields:
+    per_row: list[tuple[int, models.Field]] = []  # (position, field) of the defaults called per row
+    for field in fields:
         if field.attname in given:
             plan.append((field.attname, None, _prepare(field)))
         elif field.primary_key:
             continue
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             plan.append((None, field.get_db_prep_save(now, connection), None))
+        elif field.has_default() and callable(field.default) and field.default not in _BATCH_DEFAULTS:
+            per_row.append((len(plan), field))
+            plan.append((None, None, None))
         elif field.has_default() or (field.empty_strings_allowed and not field.null):  # blank text: ""
-            plan.append((None, field.get_db_prep_save(field.get_default(), connection), None))
+            default = now if field.default is timezone.now else field.get_default()
+            plan.append((None, field.get_db_prep_save(default, connection), None))
         elif field.null:
             continue
         else:
@@ -64,6 +83,9 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> in
         columns.append(connection.ops.quote_name(field.column))
     values = [[(row[key] if prepare is None else prepare(row[key])) if key is not None else constant
                for key, constant, prepare in plan] for row in rows]
+    for position, field in per_row:
+        for row_values in values:
+            row_values[position] = field.get_db_prep_save(field.get_default(), connection)
     sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))})")
     with connection.cursor() as cursor:
