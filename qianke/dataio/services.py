@@ -1065,14 +1065,21 @@ class _Writer:
     def __enter__(self) -> _Writer:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        """The batch in flight ends first (it commits or rolls back whole). Its error is raised when
+        nothing else is propagating; when something is, that propagates, with the batch's error as
+        a note."""
         if self._pool is None:
             return
-        # Failing elsewhere: the batch in flight ends first (it commits or rolls back whole).
-        with contextlib.suppress(Exception):
+        try:
             self.wait()
-        self._pool.submit(connections.close_all).result()
-        self._pool.shutdown()
+        except Exception as batch_error:
+            if exc is None:
+                raise
+            exc.add_note(f"The batch being written failed too: {batch_error.__class__.__name__}: {batch_error}")
+        finally:
+            self._pool.submit(connections.close_all).result()
+            self._pool.shutdown()
 
 
 @contextlib.contextmanager

@@ -174,3 +174,23 @@ def test_a_worker_frees_the_cycles_of_each_batch_while_the_collector_is_paused(m
     finally:
         if enabled:
             gc.enable()
+
+
+def _failing_batch() -> None:
+    raise OSError("could not write the batch: No space left on device")
+
+
+def test_the_last_batch_s_error_is_raised_when_nothing_else_failed():
+    writer = services._Writer(True)
+    with pytest.raises(OSError, match="No space left"), writer:
+        writer.submit(_failing_batch)
+    assert writer._pool._shutdown
+
+
+def test_an_error_while_a_batch_is_in_flight_propagates_with_the_batch_s_error_attached():
+    writer = services._Writer(True)
+    with pytest.raises(ValueError, match="a row the validation choked on") as raised, writer:
+        writer.submit(_failing_batch)
+        raise ValueError("a row the validation choked on")
+    assert any("No space left on device" in note for note in raised.value.__notes__)
+    assert writer._pool._shutdown
