@@ -27,8 +27,12 @@ from qianke.dedupe.matching.engine import prepare_all
 from qianke.dedupe.models import DuplicateGroup, DuplicateMember, NotDuplicatePair
 
 BATCH = 20_000
+# In the order of record_from_values's parameters (id as pk; a test holds them together). The custom
+# fields are read as text, at their position.
 CUSTOMER_COLUMNS = ("id", "kind", "name", "short_name", "province", "city", "district", "address", "postcode",
                     "phone", "mobile", "email", "birthday", "custom")
+CUSTOM = CUSTOMER_COLUMNS.index("custom")
+READ_COLUMNS = tuple("custom_text" if column == "custom" else column for column in CUSTOMER_COLUMNS)
 CONTACT_COLUMNS = ("customer_id", "name", "phone", "mobile", "email")
 
 
@@ -63,7 +67,7 @@ def customer_records(customer_ids: Iterable[int] | None = None) -> Iterator[Reco
         customers, contacts = customers.filter(pk__in=ids), contacts.filter(customer_id__in=ids)
     # The JSON as text, decoded only where there is something in it (most customers have no custom fields).
     rows = (customers.annotate(custom_text=Cast("custom", TextField())).order_by("pk")
-            .values_list(*CUSTOMER_COLUMNS[:-1], "custom_text").iterator(chunk_size=BATCH))
+            .values_list(*READ_COLUMNS).iterator(chunk_size=BATCH))
     contact_rows = (contacts.order_by("customer_id", "pk").values_list(*CONTACT_COLUMNS)
                     .iterator(chunk_size=BATCH))
     pending = next(contact_rows, None)
@@ -78,9 +82,9 @@ def customer_records(customer_ids: Iterable[int] | None = None) -> Iterator[Reco
             while pending is not None and pending[0] == pk:
                 theirs.append(pending[1:])
                 pending = next(contact_rows, None)
-        custom_text = row[13]
+        custom_text = row[CUSTOM]
         custom = json.loads(custom_text) if custom_text and custom_text != "{}" else None
-        yield record_from_values(*row[:13], custom, theirs)
+        yield record_from_values(*row[:CUSTOM], custom, *row[CUSTOM + 1:], theirs)
 
 
 def _not_duplicates() -> set[tuple[str, str]]:

@@ -53,6 +53,37 @@ def test_read_gives_the_records_of_the_model_adapter(varied):
     assert person.values["birth_date"] == ("1980-05-17",) and person.values["id_number"] == ("110101198005170011",)
 
 
+def test_the_columns_read_are_the_adapter_s_parameters_in_its_order():
+    """The read passes each row to record_from_values by position: a column added, dropped or moved in
+    one and not the other would shift every value after it."""
+    import inspect
+
+    from qianke.dedupe.matching.adapters import record_from_values
+
+    parameters = list(inspect.signature(record_from_values).parameters)
+    assert ["pk" if c == "id" else c for c in jobs.CUSTOMER_COLUMNS] == parameters[:-1]
+    assert parameters[-1] == "contacts"
+    assert jobs.READ_COLUMNS[jobs.CUSTOM] == "custom_text"
+
+
+def test_the_custom_fields_are_read_at_their_position_wherever_it_is(varied, monkeypatch):
+    """With the custom fields' column moved (and the adapter's parameters with it) the records are the same."""
+    from qianke.dedupe.matching import adapters
+
+    expected = list(customer_records())
+    real = adapters.record_from_values
+    moved = ("id", "custom", *(c for c in jobs.CUSTOMER_COLUMNS if c not in ("id", "custom")))
+
+    def record_from_values(pk, custom, *rest):
+        return real(pk, *rest[:-1], custom, rest[-1])
+
+    monkeypatch.setattr(jobs, "CUSTOMER_COLUMNS", moved)
+    monkeypatch.setattr(jobs, "CUSTOM", 1)
+    monkeypatch.setattr(jobs, "READ_COLUMNS", tuple("custom_text" if c == "custom" else c for c in moved))
+    monkeypatch.setattr(jobs, "record_from_values", record_from_values)
+    assert list(customer_records()) == expected
+
+
 def test_read_of_some_customers_gives_theirs_only(varied):
     a, _b, person, _c = varied
     assert list(customer_records([person.pk, a.pk])) == _from_models([a.pk, person.pk])
