@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from qianke.core.cli_text import gettext as _
+
 URL = "http://{host}:{port}"
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD_FILE = "admin-password.txt"
@@ -56,13 +58,6 @@ def _migrate() -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-
-
-def _(message: str) -> str:
-    """gettext, imported late: this module loads before Django is set up."""
-    from django.utils.translation import gettext
-
-    return gettext(message)
 
 
 def _home() -> Path:
@@ -185,7 +180,10 @@ def _count_label(key: str) -> str:
 
 def _run_demo(customers: int, seed: int) -> dict:
     from qianke.core.demo import demo_generate
+    from qianke.customers.models import Customer
 
+    # The capabilities' demo data goes to this run's customers only, never to the ones already there.
+    customers_from = (Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     started = time.perf_counter()
     # The capabilities' rows that can be are written with the customers (LoadRows), the rest after.
     counts = demo_generate(customers=customers, seed=seed, progress=ProgressBar("demo"), capabilities=True)
@@ -208,7 +206,8 @@ def _run_demo(customers: int, seed: int) -> dict:
               % {"module": module.split(".")[1], "details": details or _("done"),
                  "seconds": f"{time.perf_counter() - started:.1f}"}, flush=True)
 
-    demo_capabilities(seed=seed, customers=customers, loaded=counts.get("capabilities"), done=report)
+    demo_capabilities(seed=seed, customers=customers, loaded=counts.get("capabilities"), done=report,
+                      customers_from=customers_from)
     return counts
 
 

@@ -6,12 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-def _(message: str) -> str:
-    """gettext, imported late: this module loads before Django is set up."""
-    from django.utils.translation import gettext
-
-    return gettext(message)
+from qianke.core.cli_text import gettext as _
 
 
 def _list_headings() -> tuple[str, ...]:

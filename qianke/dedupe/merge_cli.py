@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from qianke.core.cli_text import gettext as _
+
 ADMIN_USERNAME = "admin"
 
 
@@ -23,12 +25,6 @@ def add_merge_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", default=ADMIN_USERNAME, metavar="USER",
                    help=f"the user making the change (default: {ADMIN_USERNAME})")
     p.set_defaults(func=cmd_merge)
-
-
-def _(message: str) -> str:
-    from django.utils.translation import gettext
-
-    return gettext(message)
 
 
 def _actor(username: str):

@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from qianke.core.cli_text import gettext as _
+
 
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _(message: str) -> str:
-    from django.utils.translation import gettext
-
-    return gettext(message)
 
 
 def _money(value) -> str:

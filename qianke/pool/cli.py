@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _(message: str) -> str:
-    from django.utils.translation import gettext
-
-    return gettext(message)
+from qianke.core.cli_text import gettext as _
 
 
 def _owned(customer, user) -> str:
