@@ -221,6 +221,47 @@ def test_pool_add_customers_counts_only_visible_potential_customers(org, pool, m
         pool_add_customers(actor=org.rep, pool=pool, customer_ids=[other.pk])
 
 
+def test_pool_add_customers_writes_history_and_audit_rows_field_by_field(org, pool, make_customer):
+    """The set-wise rows (core.bulk) hold what one owner change at a time would: who, what, from whom,
+    which pool, when, from where."""
+    from django.utils import timezone
+
+    from qianke.core.audit import set_audit_source
+
+    owned = make_customer(org.rep, "有主客户有限公司")
+    unowned = make_customer(org.admin, "无主客户有限公司")
+    Customer.objects.filter(pk=unowned.pk).update(owner=None, team=None)
+    before = timezone.now()
+    set_audit_source("cli")
+    try:
+        assert pool_add_customers(actor=org.admin, pool=pool, customer_ids=[unowned.pk, owned.pk]) == 2
+    finally:
+        set_audit_source("web")
+    after = timezone.now()
+
+    changes = list(OwnerChange.objects.filter(customer__in=[owned, unowned]).order_by("customer_id")
+                   .values_list("customer_id", "from_owner_id", "to_owner_id", "kind", "actor_id", "pool_id",
+                                "reason", "at"))
+    at = changes[0][-1]
+    assert before <= at <= after
+    assert changes == [(owned.pk, org.rep.pk, None, "pool_add", org.admin.pk, pool.pk, "", at),
+                       (unowned.pk, None, None, "pool_add", org.admin.pk, pool.pk, "", at)]
+    # One instant for the whole move: the history, the entries and the customers' rows.
+    assert set(PoolEntry.objects.filter(customer__in=[owned, unowned]).values_list("entered_at", flat=True)) == {at}
+    assert set(Customer.objects.filter(pk__in=[owned.pk, unowned.pk]).values_list("updated_at", flat=True)) == {at}
+
+    logs = list(AuditLog.objects.filter(action=AuditLog.Action.OWNER_CHANGE, customer_id__in=[owned.pk, unowned.pk])
+                .order_by("object_id")
+                .values_list("actor_id", "action", "object_type", "object_id", "object_repr", "customer_id",
+                             "changes", "source", "created_at"))
+    assert [log[:-1] for log in logs] == [
+        (org.admin.pk, "owner_change", "customer", owned.pk, "有主客户有限公司", owned.pk,
+         {"pool": [None, pool.name]}, "cli"),
+        (org.admin.pk, "owner_change", "customer", unowned.pk, "无主客户有限公司", unowned.pk,
+         {"pool": [None, pool.name]}, "cli")]
+    assert all(before <= log[-1] <= after for log in logs) and len({log[-1] for log in logs}) == 1
+
+
 def test_pool_get_by_name(pool):
     assert selectors.pool_get_by_name("华东公海") == pool
     assert selectors.pool_get_by_name("无此公海") is None
