@@ -1194,9 +1194,13 @@ def _capability_loads(*, seed: int, now: dt.datetime, modules: tuple[str, ...] =
 
 def demo_capabilities(*, seed: int = 1, customers: int | None = None, now: dt.datetime | None = None,
                       modules: tuple[str, ...] = CAPABILITY_DEMOS, loaded: dict[str, dict] | None = None,
-                      done: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
+                      done: Callable[[str, dict], None] | None = None,
+                      customers_from: int | None = None) -> dict[str, dict]:
     """Call each capability's demo function (the first of CAPABILITY_DEMO_FUNCTIONS it defines) with
-    the keyword arguments it accepts of seed, customers and now; a missing module is skipped.
+    the keyword arguments it accepts of seed, customers, now and customers_from; a missing module is skipped.
+    `customers_from`: the first id of the demo's own customers — the functions then leave every customer
+    before it alone (`qianke demo` on a database with real customers must not invent their sources,
+    grades, deals or pool entries, nor rename them into duplicates).
     `loaded` (demo_generate's counts["capabilities"]): rows the load wrote, added to the module's
     counts; its function still runs, for customers that existed before the load without rows (it
     finds them by one anti-join: 0.2 s for the three at 100,000 customers on PostgreSQL). Returns {module: its counts (a dict,
@@ -1204,7 +1208,7 @@ def demo_capabilities(*, seed: int = 1, customers: int | None = None, now: dt.da
     import inspect
 
     results: dict[str, dict] = {}
-    offered = {"seed": seed, "customers": customers, "now": now}
+    offered = {"seed": seed, "customers": customers, "now": now, "customers_from": customers_from}
     for name, module in _capability_modules(modules):
         func = next((getattr(module, f) for f in CAPABILITY_DEMO_FUNCTIONS if callable(getattr(module, f, None))), None)
         if func is None:

@@ -103,7 +103,8 @@ def demo_load_rows(*, seed: int = 1, now: dt.datetime) -> LoadRows | None:
     return LoadRows(tables={"status changes": StatusChange}, rows=rows)
 
 
-def demo_generate(*, seed: int = 1) -> dict[str, int]:
-    """`qianke demo` hook: histories for every customer that has none (found by one anti-join)."""
-    ids = list(Customer.objects.filter(status_changes__isnull=True).order_by("pk").values_list("pk", flat=True))
+def demo_generate(*, seed: int = 1, customers_from: int = 1) -> dict[str, int]:
+    """`qianke demo` hook: histories for every customer from id `customers_from` on that has none (one anti-join)."""
+    ids = list(Customer.objects.filter(pk__gte=customers_from, status_changes__isnull=True)
+               .order_by("pk").values_list("pk", flat=True))
     return {"status changes": demo_status_histories(customer_ids=ids, rng=random.Random(seed))}

@@ -34,15 +34,16 @@ def _variant_phone(phone: str) -> str:
     return phone
 
 
-def demo_generate(*, seed: int = 1) -> dict[str, int]:
+def demo_generate(*, seed: int = 1, customers_from: int = 1) -> dict[str, int]:
     """`qianke demo` hook; does nothing when duplicate groups exist already.
 
-    Rewrites some demo customers as variants of others (the same company registered twice), so the
-    demo keeps exactly the number of customers asked for."""
+    Rewrites some demo customers (from id `customers_from` on) as variants of others (the same company
+    registered twice), so the demo keeps exactly the number of customers asked for."""
     if DuplicateGroup.objects.exists():
         return {}
     rng = random.Random(seed)
-    candidates = list(Customer.objects.filter(kind="organization", archived_at__isnull=True, owner__isnull=False)
+    candidates = list(Customer.objects.filter(pk__gte=customers_from, kind="organization", archived_at__isnull=True,
+                                              owner__isnull=False)
                       .exclude(phone="").select_related("owner").order_by("pk")[:2000])
     if len(candidates) < 2:
         return {}
@@ -53,8 +54,11 @@ def demo_generate(*, seed: int = 1) -> dict[str, int]:
     for original, target in zip(chosen, targets, strict=True):
         customer_update(actor=target.owner, customer_id=target.pk, confirm_duplicate=True, data={
             "name": _variant_name(original.name, rng), "phone": _variant_phone(original.phone),
-            "province": original.province, "city": original.city, "industry": original.industry,
-            "email": original.email if rng.random() < 0.5 else "",
+            # The same company: its place, address and short name too (a variant kept the other
+            # customer's district and postcode, in another city).
+            "short_name": original.short_name, "province": original.province, "city": original.city,
+            "district": original.district, "address": original.address, "postcode": original.postcode,
+            "industry": original.industry, "email": original.email if rng.random() < 0.5 else "",
         })
         contact = contacts.get(original.pk)
         if contact is not None:

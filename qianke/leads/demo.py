@@ -119,9 +119,11 @@ def demo_load_rows(*, seed: int = 1, now: dt.datetime) -> LoadRows | None:
     return LoadRows(tables={"origins": CustomerOrigin}, rows=rows)
 
 
-def demo_generate(*, seed: int = 1) -> dict[str, int]:
-    """`qianke demo` hook: origins (and referral chains) for every customer that has none."""
+def demo_generate(*, seed: int = 1, customers_from: int = 1) -> dict[str, int]:
+    """`qianke demo` hook: origins (and referral chains) for every customer from id `customers_from` on
+    that has none."""
     from qianke.customers.models import Customer
 
-    ids = list(Customer.objects.filter(origin__isnull=True).order_by("pk").values_list("pk", flat=True))
+    ids = list(Customer.objects.filter(pk__gte=customers_from, origin__isnull=True)
+               .order_by("pk").values_list("pk", flat=True))
     return {"origins": demo_origins(customer_ids=ids, rng=random.Random(seed))}

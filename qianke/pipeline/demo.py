@@ -34,7 +34,10 @@ NEXT_STEPS = ["电话回访", "寄送样品", "约见采购经理", "提交方�
 MAX_DEALS = 3000
 
 
-def demo_generate(*, seed: int = 1, customers: int | None = None, now: dt.datetime | None = None) -> dict[str, int]:
+def demo_generate(*, seed: int = 1, customers: int | None = None, now: dt.datetime | None = None,
+                  customers_from: int = 1) -> dict[str, int]:
+    """`qianke demo` hook: deals (with their stage stays and checklist ticks) for customers from id
+    `customers_from` on that have none."""
     from qianke.customers.models import Customer
     from qianke.pipeline.reports import snapshot_forecast
 
@@ -54,7 +57,8 @@ def demo_generate(*, seed: int = 1, customers: int | None = None, now: dt.dateti
     # lost customers get no new deal.
     # The ids alone are read and shuffled (the shuffle depends only on their number), then the chosen
     # few thousand customers' details: a million customers' names and times cost seconds to read.
-    candidates = list(Customer.objects.filter(owner__isnull=False, archived_at__isnull=True, deals__isnull=True)
+    candidates = list(Customer.objects.filter(pk__gte=customers_from, owner__isnull=False, archived_at__isnull=True,
+                                              deals__isnull=True)
                       .exclude(status="lost").order_by("pk").values_list("pk", flat=True))
     rng.shuffle(candidates)
     details = {row[0]: row for row in Customer.objects.filter(pk__in=candidates[:limit])

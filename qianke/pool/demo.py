@@ -13,8 +13,9 @@ from qianke.pool.models import Pool, PoolEntry, PoolRule
 from qianke.pool.services import pool_add_customers
 
 
-def demo_generate(*, seed: int = 1) -> dict[str, int]:
-    """`qianke demo` hook; a second run adds nothing to a pool that already has customers."""
+def demo_generate(*, seed: int = 1, customers_from: int = 1) -> dict[str, int]:
+    """`qianke demo` hook; a second run adds nothing to a pool that already has customers. Only customers
+    from id `customers_from` on go into the pools."""
     rng = random.Random(seed)
     actor = (User.objects.filter(Q(role__in=[Role.ADMIN, Role.GM]) | Q(is_superuser=True), is_active=True)
              .order_by("pk").first())
@@ -33,7 +34,8 @@ def demo_generate(*, seed: int = 1) -> dict[str, int]:
             pools += 1
         if PoolEntry.objects.filter(pool=pool, in_pool=True).exists():
             continue
-        ids = list(Customer.objects.filter(team=team, status=Status.POTENTIAL, archived_at__isnull=True)
+        ids = list(Customer.objects.filter(pk__gte=customers_from, team=team, status=Status.POTENTIAL,
+                                           archived_at__isnull=True)
                    .order_by("pk").values_list("pk", flat=True))
         chosen = rng.sample(ids, k=max(1, len(ids) // 10)) if ids else []
         added += pool_add_customers(actor=actor, pool=pool, customer_ids=chosen)

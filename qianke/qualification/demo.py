@@ -129,7 +129,9 @@ def demo_load_rows(*, seed: int = 1, now: dt.datetime) -> LoadRows | None:
     return LoadRows(tables={"qualifications": Qualification}, rows=rows)
 
 
-def demo_generate(*, seed: int = 1) -> dict[str, int]:
-    """`qianke demo` hook: MAN answers and grades for every customer that has none (one anti-join)."""
-    ids = list(Customer.objects.filter(qualification__isnull=True).order_by("pk").values_list("pk", flat=True))
+def demo_generate(*, seed: int = 1, customers_from: int = 1) -> dict[str, int]:
+    """`qianke demo` hook: MAN answers and grades for every customer from id `customers_from` on that has
+    none (one anti-join)."""
+    ids = list(Customer.objects.filter(pk__gte=customers_from, qualification__isnull=True)
+               .order_by("pk").values_list("pk", flat=True))
     return {"qualifications": demo_qualifications(customer_ids=ids, rng=random.Random(seed))}

@@ -16,7 +16,7 @@ from qianke.accounts.models import ApiToken, Role, Team, User
 from qianke.accounts.services import api_token_authenticate
 from qianke.core.models import AuditLog
 from qianke.customers import search
-from qianke.customers.models import Customer, CustomerSearch
+from qianke.customers.models import Customer, CustomerSearch, StatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +169,36 @@ def test_demo_creates_the_requested_counts(capsys, home):
         assert re.fullmatch(r"0\d{9,11}", c.phone_norm)
     password = re.search(r"password for all: (\S+)\)", out).group(1)
     assert User.objects.get(username="demo.gm").check_password(password)
+
+
+def test_demo_leaves_the_customers_already_there_alone(capsys, home, make_user, make_customer):
+    from qianke.leads.models import CustomerOrigin
+    from qianke.pipeline.models import Deal
+    from qianke.pool.models import PoolEntry
+    from qianke.qualification.models import Qualification
+
+    team = Team.objects.create(name="华东一组")
+    rep = make_user(Role.SALES, team=team)
+    real = [make_customer(rep, name=f"杭州真实客户{n}有限公司", phone="0571-8888800%d" % n, district="西湖区",
+                          postcode="310000") for n in range(3)]
+    before = {c.pk: (c.name, c.short_name, c.district, c.postcode, c.phone, c.updated_at) for c in
+              Customer.objects.filter(pk__in=[c.pk for c in real])}
+    histories = list(StatusChange.objects.filter(customer__in=real).order_by("pk").values_list("pk", "to_status"))
+    code, out, err = run(capsys, "demo", "--customers", "300", "--seed", "4")
+    assert code == 0, err
+    assert Customer.objects.count() == 303
+    ids = list(before)
+    assert not CustomerOrigin.objects.filter(customer_id__in=ids).exists()
+    assert not Qualification.objects.filter(customer_id__in=ids).exists()
+    assert list(StatusChange.objects.filter(customer_id__in=ids).order_by("pk")
+                .values_list("pk", "to_status")) == histories  # their creation's, nothing invented
+    assert not PoolEntry.objects.filter(customer_id__in=ids).exists()
+    assert not Deal.objects.filter(customer_id__in=ids).exists()
+    after = {c.pk: (c.name, c.short_name, c.district, c.postcode, c.phone, c.updated_at) for c in
+             Customer.objects.filter(pk__in=ids)}
+    assert after == before
+    # The demo's own customers got theirs.
+    assert CustomerOrigin.objects.count() == Qualification.objects.count() == 300
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc", "20000000"])
