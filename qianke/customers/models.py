@@ -41,6 +41,10 @@ class Customer(TimeStampedModel, ArchivableModel):
     # Canonical name for duplicate checks (see core.normalize.normalize_company_name).
     name_norm = models.CharField(max_length=200, db_index=True, editable=False, default="")
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    # 统一社会信用代码 of an organisation as typed; the canonical 18 characters beside it (checked with the
+    # check character, core.normalize.normalize_credit_code) for duplicate checks.
+    credit_code = models.CharField(_("unified social credit code"), max_length=30, blank=True)
+    credit_code_norm = models.CharField(max_length=18, blank=True, editable=False, default="")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.POTENTIAL)
     potential_kind = models.CharField(
         _("potential-customer kind"), max_length=20, choices=PotentialKind.choices, blank=True,
@@ -109,6 +113,9 @@ class Customer(TimeStampedModel, ArchivableModel):
             models.Index(fields=["status", "last_purchase_at"], name="customer_dormancy_idx"),
             models.Index(fields=["mobile_norm"], name="customer_mobile_idx"),
             models.Index(fields=["phone_norm"], name="customer_phone_idx"),
+            # Most customers have no credit code: only those that do are indexed.
+            models.Index(fields=["credit_code_norm"], name="customer_credit_code_idx",
+                         condition=~models.Q(credit_code_norm="")),
         ]
 
     def __str__(self) -> str:
