@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from ninja import Query, Router, Status
 
 from qianke.activities.api import ActivityOut
@@ -95,11 +94,11 @@ def customer_restore(request, customer_id: int):
     return selectors.customer_get(user=request.auth, customer_id=customer_id)
 
 
-@router.get("/{customer_id}/history", response=responses(list[AuditEntryOut]),
+@router.get("/{customer_id}/history", response=responses(PageOut[AuditEntryOut]),
             summary="Audit trail of the customer, its contacts and follow-ups (newest first)")
-def customer_history(request, customer_id: int, limit: int = 200):
-    limit = max(1, min(limit, settings.QIANKE_MAX_PAGE_SIZE))
-    return selectors.customer_history(user=request.auth, customer_id=customer_id, limit=limit)
+def customer_history(request, customer_id: int, page: Query[PageParams]):
+    return page_out(selectors.customer_history_page(user=request.auth, customer_id=customer_id,
+                                                    offset=page.offset, limit=page.limit))
 
 
 @router.post("/{customer_id}/transition", response=responses(CustomerOut, write=True),
@@ -119,11 +118,11 @@ def customer_purchase(request, customer_id: int, payload: PurchaseIn):
     return selectors.customer_get(user=request.auth, customer_id=customer_id)
 
 
-@router.get("/{customer_id}/status-history", response=responses(list[StatusChangeOut]),
+@router.get("/{customer_id}/status-history", response=responses(PageOut[StatusChangeOut]),
             summary="Lifecycle moves of the customer (newest first)")
-def customer_status_history(request, customer_id: int, limit: int = 200):
-    limit = max(1, min(limit, settings.QIANKE_MAX_PAGE_SIZE))
-    return lifecycle.status_history(user=request.auth, customer_id=customer_id, limit=limit)
+def customer_status_history(request, customer_id: int, page: Query[PageParams]):
+    return page_out(lifecycle.status_history_page(user=request.auth, customer_id=customer_id,
+                                                  offset=page.offset, limit=page.limit))
 
 
 @router.get("/{customer_id}/timeline", response=responses(PageOut[ActivityOut]),

@@ -40,6 +40,7 @@ from qianke.core.errors import Conflict, NotFound, ValidationFailed
 from qianke.core.models import AuditLog
 from qianke.customers.choices import PotentialKind, Status
 from qianke.customers.models import Customer, StatusChange
+from qianke.customers.selectors import Page, page_of
 
 Trigger = StatusChange.Trigger
 
@@ -250,6 +251,14 @@ def status_history(*, user: User, customer_id: int, limit: int = 200) -> list[St
         raise NotFound(_("Customer not found."))
     return list(StatusChange.objects.filter(customer_id=customer_id).select_related("actor")
                 .order_by("-at", "-id")[:limit])
+
+
+def status_history_page(*, user: User, customer_id: int, offset: int = 0, limit: int | None = None) -> Page:
+    """status_history one page at a time (the API's)."""
+    if not Customer.objects.visible_to(user, include_archived=True).filter(pk=customer_id).exists():
+        raise NotFound(_("Customer not found."))
+    return page_of(StatusChange.objects.filter(customer_id=customer_id).select_related("actor").order_by("-at", "-id"),
+                   offset=offset, limit=limit)
 
 
 def recent_status_changes(customer: Customer, limit: int = 10) -> list[StatusChange]:

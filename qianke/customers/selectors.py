@@ -274,6 +274,20 @@ def customer_history(*, user: User, customer_id: int, limit: int = 200) -> list[
     return list(AuditLog.objects.filter(customer_id=customer_id).select_related("actor")[:limit])
 
 
+def customer_history_page(*, user: User, customer_id: int, offset: int = 0, limit: int | None = None) -> Page:
+    """customer_history one page at a time (the API's)."""
+    customer_get(user=user, customer_id=customer_id, include_archived=True)
+    return page_of(AuditLog.objects.filter(customer_id=customer_id).select_related("actor"), offset=offset,
+                   limit=limit)
+
+
+def page_of(qs: QuerySet, *, offset: int = 0, limit: int | None = None) -> Page:
+    """A page of an ordered queryset, counted up to COUNT_CAP."""
+    limit = clamp_limit(limit)
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    return Page(list(qs[offset: offset + limit]), min(count, COUNT_CAP), count > COUNT_CAP, offset, limit)
+
+
 def customer_custom_values(customer: Customer) -> list[tuple[CustomFieldDefinition, Any]]:
     """(definition, value) for each custom field that applies to the customer's kind, in order."""
     return [(d, customer.custom.get(d.key)) for d in definitions_for(model="customer", kind=customer.kind)]

@@ -209,10 +209,11 @@ def transfer(request, customer_id: int, payload: OwnerIn):
     return customer_selectors.customer_get(user=request.auth, customer_id=customer_id)
 
 
-@router.get("/customers/{customer_id}/owner-history", response=responses(list[OwnerChangeOut]),
+@router.get("/customers/{customer_id}/owner-history", response=responses(PageOut[OwnerChangeOut]),
             summary="Who owned a customer, newest change first")
-def owner_history(request, customer_id: int, limit: int = 50):
-    return selectors.owner_history(user=request.auth, customer_id=customer_id, limit=max(1, min(limit, 500)))
+def owner_history(request, customer_id: int, page: Query[PageParams]):
+    return page_out(selectors.owner_history_page(user=request.auth, customer_id=customer_id, offset=page.offset,
+                                                 limit=page.limit))
 
 
 @router.get("/pool-warnings", response=responses(list[WarningOut]),

@@ -15,7 +15,7 @@ from qianke.accounts.models import User
 from qianke.core.errors import NotFound, PermissionDenied, ValidationFailed
 from qianke.customers.choices import Industry, Status
 from qianke.customers.models import Customer
-from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
+from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit, page_of
 from qianke.customers.services import assignable_owners
 from qianke.pool.models import OwnerChange, Pool, PoolEntry, PoolWarning
 from qianke.pool.services import (  # noqa: F401  (re-exported: the selectors are the read API)
@@ -132,13 +132,22 @@ def entry_source(entry: PoolEntry):
 
 def owner_history(*, user: User, customer_id: int, limit: int = 50) -> list[OwnerChange]:
     """A customer's owner changes, newest first, for those who may see the customer or its pool."""
+    return list(_owner_changes(user, customer_id)[:limit])
+
+
+def owner_history_page(*, user: User, customer_id: int, offset: int = 0, limit: int | None = None) -> Page:
+    """owner_history one page at a time (the API's)."""
+    return page_of(_owner_changes(user, customer_id), offset=offset, limit=limit)
+
+
+def _owner_changes(user: User, customer_id: int):
     visible = Customer.objects.visible_to(user, include_archived=True).filter(pk=customer_id).exists()
     if not visible:
         entry = PoolEntry.objects.filter(customer_id=customer_id, in_pool=True).first()
         if entry is None or not pools_visible_to(user).filter(pk=entry.pool_id).exists():
             raise NotFound(_("Customer not found."))
-    return list(OwnerChange.objects.filter(customer_id=customer_id)
-                .select_related("from_owner", "to_owner", "actor", "pool").order_by("-at", "-id")[:limit])
+    return (OwnerChange.objects.filter(customer_id=customer_id)
+            .select_related("from_owner", "to_owner", "actor", "pool").order_by("-at", "-id"))
 
 
 def assignable_members(*, user: User, pool: Pool) -> list[User] | None:

@@ -235,7 +235,9 @@ def test_history_lists_audit_entries(org, make_customer, make_contact, api):
     client = api(org.rep)
     client.patch(f"/customers/{customer.pk}", {"city": "上海市"})
     make_contact(org.rep, customer, "赵磊")
-    history = client.get(f"/customers/{customer.pk}/history").json()
+    page = client.get(f"/customers/{customer.pk}/history").json()
+    assert (page["count"], page["offset"], page["count_capped"]) == (3, 0, False)
+    history = page["items"]
     assert [(e["object_type"], e["action"]) for e in history] == [
         ("contact", "create"), ("customer", "update"), ("customer", "create")]
     update = history[1]
@@ -243,6 +245,10 @@ def test_history_lists_audit_entries(org, make_customer, make_contact, api):
     assert update["actor"]["id"] == org.rep.pk
     assert update["source"] == "api"
     assert history[0]["source"] == "web"  # made outside the API
+    # Older entries a page further on.
+    second = client.get(f"/customers/{customer.pk}/history?limit=2&offset=2").json()
+    assert (second["count"], second["limit"], second["offset"]) == (3, 2, 2)
+    assert [(e["object_type"], e["action"]) for e in second["items"]] == [("customer", "create")]
 
 
 # ---------------------------------------------------------------------------------------------

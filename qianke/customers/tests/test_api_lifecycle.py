@@ -60,10 +60,14 @@ def test_purchases_and_the_status_history(org, make_customer, api):
     first = client.post(f"/customers/{customer.pk}/purchase", {"reason": "订单 SO-1"})
     assert first.status_code == 200 and first.json()["status"] == "new" and first.json()["last_purchase_at"]
     assert client.post(f"/customers/{customer.pk}/purchase").json()["status"] == "repeat"
-    history = client.get(f"/customers/{customer.pk}/status-history").json()
+    page = client.get(f"/customers/{customer.pk}/status-history").json()
+    assert page["count"] == 3 and page["offset"] == 0
+    history = page["items"]
     assert [(h["from_status"], h["to_status"], h["trigger"]) for h in history] == [
         ("new", "repeat", "purchase"), ("potential", "new", "purchase"), ("", "potential", "create")]
     assert history[1]["reason"] == "订单 SO-1" and history[1]["actor"]["id"] == org.rep.pk
+    older = client.get(f"/customers/{customer.pk}/status-history?limit=1&offset=2").json()
+    assert older["count"] == 3 and [h["to_status"] for h in older["items"]] == ["potential"]
 
 
 def test_another_reps_customer_is_404_everywhere(org, make_customer, api):

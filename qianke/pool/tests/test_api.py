@@ -114,9 +114,13 @@ def test_assign_and_transfer_for_managers_only(org, pool, pooled, api):
 def test_owner_history_newest_first_and_hidden_from_others(org, pool, pooled, api):
     customer = pooled(pool)
     pool_claim(actor=org.rep, customer_id=customer.pk)
-    body = api(org.rep).get(f"/customers/{customer.pk}/owner-history").json()
+    page = api(org.rep).get(f"/customers/{customer.pk}/owner-history").json()
+    assert (page["count"], page["offset"]) == (2, 0)
+    body = page["items"]
     assert [row["kind"] for row in body] == ["claim", "pool_add"]
     assert body[0]["to_owner"]["id"] == org.rep.pk and body[0]["pool"] == pool.name
+    older = api(org.rep).get(f"/customers/{customer.pk}/owner-history?limit=1&offset=1").json()
+    assert older["count"] == 2 and [row["kind"] for row in older["items"]] == ["pool_add"]
     assert api(org.rep_north).get(f"/customers/{customer.pk}/owner-history").status_code == 404
 
 
