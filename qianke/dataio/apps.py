@@ -9,11 +9,12 @@ class DataioConfig(AppConfig):
 
     def ready(self) -> None:
         from qianke.core.extensions import NavItem, register_nav_item
-        from qianke.dataio.services import imports_run_queued, may_import
+        from qianke.dataio.services import IMPORTS_JOB, imports_run_queued, may_import
         from qianke.jobs.registry import Job, every, register_job
 
-        # Uploaded imports wait for the worker; it looks every minute (and takes over stalled ones).
-        register_job(Job(name="dataio.imports", func=imports_run_queued, schedule=every(1),
+        # Uploaded imports wake the worker (services._wake_worker: it runs them within seconds); the
+        # minute slot is the fallback and takes over stalled ones.
+        register_job(Job(name=IMPORTS_JOB, func=imports_run_queued, schedule=every(1),
                          description=_("Run the imports uploaded in the web UI or the API")))
         register_nav_item(NavItem(key="imports", label=_("Import"), url_name="dataio:imports",
                                   visible=may_import, order=60))

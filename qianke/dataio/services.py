@@ -79,6 +79,7 @@ BATCH_SIZE = 2_000
 BULK_INDEX_FROM = 50_000
 # A running import whose worker has not written a batch for this long is taken over.
 STALE_AFTER = dt.timedelta(minutes=10)
+IMPORTS_JOB = "dataio.imports"  # the worker's job that runs queued imports (registered in apps.py)
 IMPORTING_ROLES = frozenset({Role.ADMIN, Role.INFO, Role.GM, Role.MANAGER, Role.SALES})
 Status = ImportJob.Status
 Mode = ImportJob.Mode
@@ -173,13 +174,23 @@ def import_create(
     else:
         shutil.move(str(path), stored)
     now = timezone.now()
-    return ImportJob.objects.create(
+    job = ImportJob.objects.create(
         actor=actor, file_name=Path(file_name).name[:255], file_path=str(stored), file_sha256=digest,
         sheet=sheet, headers=table.headers, mapping=resolved, mode=mode, owner=owner_user, pool_name=pool_name,
         duplicates=duplicates, total_rows=table.total, status=Status.RUNNING if claim else Status.QUEUED,
         language=translation.get_language() or "",
         started_at=now if claim else None, heartbeat_at=now if claim else None,
     )
+    if not claim:
+        _wake_worker(actor)
+    return job
+
+
+def _wake_worker(actor: User) -> None:
+    """The worker runs queued imports at its next queue round (seconds), not its next minute slot."""
+    from qianke.jobs.services import job_wake
+
+    transaction.on_commit(lambda: job_wake(name=IMPORTS_JOB, requested_by=actor))
 
 
 def _check_duplicates_option(duplicates: str) -> None:
@@ -1160,6 +1171,7 @@ def import_continue(*, actor: User, job_id: int) -> ImportJob:
         job.save(update_fields=["status", "error", "warning", "can_continue", "finished_at"])
         audit_record(actor=actor, action=AuditLog.Action.UPDATE, instance=job,
                      changes={"status": [Status.FAILED, Status.QUEUED], "error": [previous_error[:500], ""]})
+        _wake_worker(actor)
     return job
 
 

@@ -12,15 +12,17 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
-from qianke.jobs.services import run_due_jobs
+from qianke.jobs.services import run_due_jobs, run_queued_jobs
 
 logger = logging.getLogger("qianke.jobs")
 
-POLL_SECONDS = 10  # how often due jobs and queued "run now" requests are looked for
+POLL_SECONDS = 10  # how often due scheduled jobs are looked for
+QUEUE_POLL_SECONDS = 2  # how often queued runs ("run now", an uploaded import) are: one indexed query
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -51,10 +53,11 @@ def _fresh_connection() -> None:
         close_old_connections()
 
 
-def run_worker(*, once: bool = False, poll: float = POLL_SECONDS, parent_pid: int | None = None,
-               stop: threading.Event | None = None) -> int:
-    """Loop until stopped: run due jobs, sleep `poll` seconds. `once`: one round, then return the
-    number of runs. With `parent_pid`, stop when that process is gone (the serve command died)."""
+def run_worker(*, once: bool = False, poll: float = POLL_SECONDS, queue_poll: float = QUEUE_POLL_SECONDS,
+               parent_pid: int | None = None, stop: threading.Event | None = None) -> int:
+    """Loop until stopped: run due jobs every `poll` seconds and queued runs every `queue_poll` seconds.
+    `once`: one round, then return the number of runs. With `parent_pid`, stop when that process is
+    gone (the serve command died)."""
     _log_to_stderr()
     stop = stop or threading.Event()
     previous: dict[int, object] = {}
@@ -64,7 +67,7 @@ def run_worker(*, once: bool = False, poll: float = POLL_SECONDS, parent_pid: in
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, handler)
     try:
-        return _loop(stop=stop, once=once, poll=poll, parent_pid=parent_pid)
+        return _loop(stop=stop, once=once, poll=poll, queue_poll=min(queue_poll, poll), parent_pid=parent_pid)
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -106,13 +109,18 @@ def stop_handler(stop: threading.Event):
     return handle
 
 
-def _loop(*, stop: threading.Event, once: bool, poll: float, parent_pid: int | None) -> int:
+def _loop(*, stop: threading.Event, once: bool, poll: float, queue_poll: float, parent_pid: int | None) -> int:
     logger.info("worker started (pid %d)", os.getpid())
     total = 0
+    next_due = 0.0
     while not stop.is_set():
         _fresh_connection()
         try:
-            total += len(run_due_jobs(timezone.now(), stop=stop))
+            if time.monotonic() >= next_due:
+                next_due = time.monotonic() + poll
+                total += len(run_due_jobs(timezone.now(), stop=stop))
+            else:
+                total += len(run_queued_jobs(stop=stop))
         except Exception:  # e.g. the database is away for a moment: try again next round
             logger.exception("worker round failed")
         _fresh_connection()
@@ -121,7 +129,7 @@ def _loop(*, stop: threading.Event, once: bool, poll: float, parent_pid: int | N
         if parent_pid is not None and os.getppid() != parent_pid:
             logger.warning("the serve process %d is gone", parent_pid)
             break
-        stop.wait(poll)
+        stop.wait(queue_poll)
     if threading.current_thread() is not threading.main_thread():
         connections.close_all()  # a thread's connections outlive it otherwise
     logger.info("worker stopped")

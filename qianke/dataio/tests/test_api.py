@@ -133,3 +133,19 @@ def test_continue_queues_a_failed_import_and_refuses_a_finished_one(org, api):
     refused = call("post", f"/imports/{done.pk}/continue")
     assert refused.status_code == 409 and refused.json()["code"]
     assert api(org.rep)("post", f"/imports/{failed.pk}/continue").status_code == 404
+
+
+@pytest.mark.django_db
+def test_upload_wakes_the_worker_which_runs_it_at_its_next_queue_round(org, api, write_csv,
+                                                                        django_capture_on_commit_callbacks):
+    from qianke.jobs.models import JobRun
+    from qianke.jobs.services import run_queued_jobs
+
+    call = api(org.info)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _upload(call, write_csv([["客户名称"], ["甲有限公司"]])).json()
+    assert job["status"] == "queued"
+    assert list(JobRun.objects.filter(status="queued").values_list("name", flat=True)) == ["dataio.imports"]
+    assert [run.status for run in run_queued_jobs()] == ["succeeded"]
+    assert call("get", f"/imports/{job['id']}").json()["status"] == "done"
+

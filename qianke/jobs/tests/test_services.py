@@ -322,3 +322,44 @@ def test_schedules_read_in_the_largest_whole_unit():
         assert daily(2, 5).label() == "daily at 02:05"
     with translation.override("zh-hans"):
         assert every(10080).label() == "每 7 天" and daily(2, 5).label() == "每天 02:05"
+
+
+def test_woken_job_is_queued_once_and_run_at_the_next_queue_round(jobs, org):
+    job, calls = counting_job(schedule=every(60))
+    woken = svc.job_wake(name=job.name, requested_by=org.rep)  # no administrator needed: the caller checked
+    assert woken.status == "queued" and woken.manual and woken.requested_by == org.rep
+    assert svc.job_wake(name=job.name) == woken  # one queued run is enough
+    runs = svc.run_queued_jobs()
+    assert [r.pk for r in runs] == [woken.pk] and len(calls) == 1
+    # while it runs (it may have looked for work already) a new request queues another run
+    JobRun.objects.filter(pk=woken.pk).update(status="running")
+    assert svc.job_wake(name=job.name).pk != woken.pk
+    with pytest.raises(svc.UnknownJob):
+        svc.job_wake(name="nope")
+
+
+def test_queue_round_runs_queued_runs_only(jobs, org):
+    job, calls = counting_job(schedule=every(5))
+    assert svc.run_queued_jobs() == [] and calls == []  # its slot is due, but that is the other round
+    assert len(svc.run_due_jobs()) == 1
+
+
+def test_worker_looks_at_the_queue_every_few_seconds_and_due_jobs_every_poll(jobs, monkeypatch):
+    from qianke.jobs import worker
+
+    rounds = []
+    monkeypatch.setattr(worker, "run_due_jobs", lambda now, stop: rounds.append("due") or [])
+    monkeypatch.setattr(worker, "run_queued_jobs", lambda stop: rounds.append("queue") or [])
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: run_worker(poll=3600, queue_poll=0.01, stop=stop))
+    thread.start()
+    try:
+        for _ in range(500):
+            if rounds.count("queue") >= 3:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert rounds[0] == "due" and rounds.count("due") == 1 and rounds.count("queue") >= 3
+    assert worker.QUEUE_POLL_SECONDS <= 3
