@@ -526,35 +526,20 @@ def _province_of(div: Division) -> str:
 
 
 @lru_cache(maxsize=65536)
-def parse_address(text: str | None, *, short_districts: bool = False) -> ParsedAddress:
+def parse_address(text: str | None, *, short_districts: bool = False, in_name: bool = False) -> ParsedAddress:
     """Province, city and district read off the start of a free-text address.
 
     广东省深圳市南山区科技园 → 广东省 / 深圳市 / 南山区 / 科技园; 深圳南山区… works too (the province is
     inferred from the city). Unknown places give empty parts; nothing raises. Unless short_districts,
     a district written without 区/县/市 counts only after its city (泽州教育 is not 泽州县, and 津市河西区
-    with 天 left out is not 津市市).
+    with 天 left out is not 津市市); after 北京, 上海, 天津 or 重庆, which are their own city, too
+    (北京海淀上地 is 海淀区), except `in_name` (a company name: 上海宝山钢铁 keeps 宝山钢铁 as its core).
+    A division written again is passed over: 北京市北京市海淀区 (province and city, as customers store a
+    municipality) and 广东省深圳市南山区广东省深圳市南山区… (the parts put before an address that has them
+    already) — written short, only where another division follows (深圳市南山区南山大道 keeps 南山大道).
     """
-    by_code, by_name = _divisions()
-    prefixes = _division_prefixes()
-    rest = searchable(to_simplified(text or ""))
-    found: dict[str, Division] = {}
-    while rest:
-        match: Division | None = None
-        length = 0
-        for size in prefixes.get(rest[:2], ()):
-            if size > len(rest):
-                continue
-            candidates = by_name.get(rest[:size])
-            if not candidates:
-                continue
-            match = _pick_division(candidates, found, rest[:size] if not short_districts else "")
-            if match is not None:
-                length = size
-                break
-        if match is None or match.level in found:
-            break
-        found[match.level] = match
-        rest = rest[length:]
+    by_code, _by_name = _divisions()
+    found, _first, rest = _read_divisions(text, short_districts, in_name)
     province = found.get("province")
     city = found.get("city")
     district = found.get("district")
@@ -577,19 +562,93 @@ def parse_address(text: str | None, *, short_districts: bool = False) -> ParsedA
     )
 
 
-def _pick_division(candidates: list[Division], found: dict[str, Division], written: str = "") -> Division | None:
+def _read_divisions(text: str | None, short_districts: bool = False,
+                    in_name: bool = False) -> tuple[dict[str, Division], str, str]:
+    """The divisions written at the start of the text by level, the name the first of them was
+    written with, and the text after them (parse_address)."""
+    by_name = _divisions()[1]
+    prefixes = _division_prefixes()
+    rest = searchable(to_simplified(text or ""))
+    found: dict[str, Division] = {}
+    first = ""
+    municipal = False  # a municipality found: it is the city too
+    while rest:
+        match: Division | None = None
+        length = 0
+        repeat = 0
+        for size in prefixes.get(rest[:2], ()):
+            if size > len(rest):
+                continue
+            candidates = by_name.get(rest[:size])
+            if not candidates:
+                continue
+            match = _pick_division(candidates, found, rest[:size] if not short_districts else "",
+                                   municipal=municipal and not in_name)
+            if match is not None:
+                length = size
+                break
+            if not repeat and _repeats(candidates, found, rest[:size], rest[size:], municipal and not in_name):
+                repeat = size
+        if match is None and repeat:
+            rest = rest[repeat:]
+            continue
+        if match is None and municipal and rest.startswith("市辖区"):
+            rest = rest[3:]
+            continue
+        if match is None or match.level in found:
+            break
+        found[match.level] = match
+        first = first or rest[:length]
+        municipal = municipal or (match.level == "province" and _province_of(match) in _MUNICIPALITIES)
+        rest = rest[length:]
+    return found, first, rest
+
+
+def _repeats(candidates: list[Division], found: dict[str, Division], written: str, after: str,
+             municipal: bool) -> bool:
+    """`written` names a division already found again: in full, or short with another division after it."""
+    if not any(found.get(c.level) == c for c in candidates):
+        return False
+    if any(written == c.name for c in candidates):
+        return True
+    for size in _division_prefixes().get(after[:2], ()):
+        others = _divisions()[1].get(after[:size]) if size <= len(after) else None
+        if others and any(o.code.startswith(next(iter(found.values())).code[:2]) for o in others):
+            return True
+    return False
+
+
+def _pick_division(candidates: list[Division], found: dict[str, Division], written: str = "", *,
+                   municipal: bool = False) -> Division | None:
     """The candidate consistent with what was already found (a district inside the city found)."""
     for candidate in candidates:
         if candidate.level in found:
             continue
-        if written and candidate.level == "district" and written != candidate.name and "city" not in found:
+        if (written and candidate.level == "district" and written != candidate.name and "city" not in found
+                and not municipal):
             continue
         if "province" in found and not candidate.code.startswith(found["province"].code[:2]):
+            continue
+        # Written after a smaller division (天河区北京市…): only the one that holds it.
+        if any(not f.code.startswith(candidate.code) for f in found.values() if len(f.code) > len(candidate.code)):
             continue
         if "city" in found and candidate.level == "district" and not candidate.code.startswith(found["city"].code[:4]):
             continue
         return candidate
     return None
+
+
+def address_divisions(text: str | None) -> tuple[str, str, str]:
+    """(province, city, district) of an address as customers store them, in full official names: a
+    municipality is its own city (北京市海淀区… → 北京市, 北京市, 海淀区). Only what the address tells
+    for sure: nothing when it starts with a place that several divisions are called and no province
+    says which (和平区…: 天津 or 沈阳; 朝阳路…), "" for the levels it does not reach."""
+    found, first, _rest = _read_divisions(text)
+    if not found or ("province" not in found and len(_divisions()[1].get(first, ())) > 1):
+        return "", "", ""
+    parsed = parse_address(text)
+    municipality = parsed.code[:2] in _MUNICIPALITIES
+    return parsed.province, parsed.city or (parsed.province if municipality else ""), parsed.district
 
 
 def region_names(text: str) -> tuple[str, ...]:
@@ -668,7 +727,7 @@ def parse_company_name(name: str) -> CompanyName:
                 stripped = True
                 break
     # Leading places: 北京华为技术 / 广东省深圳市华为 → core 华为技术 / 华为, keeping at least two characters.
-    parsed = parse_address(text)
+    parsed = parse_address(text, in_name=True)
     if parsed.code and len(parsed.rest) >= 2:
         if not branch:
             regions.extend(p for p in (parsed.province, parsed.city, parsed.district) if p)

@@ -425,6 +425,62 @@ def test_parse_address_reads_divisions_from_free_text(address, province, city, d
     assert (parsed.province, parsed.city, parsed.district, parsed.rest) == (province, city, district, rest)
 
 
+@pytest.mark.parametrize(
+    ("address", "province", "district", "rest"),
+    [
+        ("北京市北京市海淀区中关村", "北京市", "海淀区", "中关村"),  # province + city, as customers store Beijing
+        ("北京北京海淀区", "北京市", "海淀区", ""),
+        ("上海市上海市浦东新区张江路", "上海市", "浦东新区", "张江路"),
+        ("北京市市辖区海淀区", "北京市", "海淀区", ""),
+        ("北京海淀上地", "北京市", "海淀区", "上地"),  # no 市/区: a municipality is its own city
+        ("重庆渝中解放碑", "重庆市", "渝中区", "解放碑"),
+        ("北京市北京路1号", "北京市", "", "北京路1号"),  # 北京 again but no division after it: a road
+    ],
+)
+def test_parse_address_reads_municipalities_written_twice_or_without_suffixes(address, province, district, rest):
+    parsed = n.parse_address(address)
+    assert (parsed.province, parsed.city, parsed.district, parsed.rest) == (province, "", district, rest)
+
+
+def test_parse_address_passes_over_the_divisions_written_again():
+    """Customers' province, city and district put before an address that names them already."""
+    parsed = n.parse_address("广东省深圳市南山区" + "广东省深圳市南山区西丽街道")
+    assert (parsed.province, parsed.city, parsed.district, parsed.rest) == ("广东省", "深圳市", "南山区", "西丽街道")
+    # Written short, the district is the start of a street name when no division follows.
+    assert n.parse_address("深圳市南山区南山大道1001号").rest == "南山大道1001号"
+
+
+def test_parse_address_takes_no_province_that_does_not_hold_the_district_found():
+    parsed = n.parse_address("天河区北京市海淀区")
+    assert (parsed.province, parsed.city, parsed.district) == ("广东省", "广州市", "天河区")
+
+
+def test_a_district_of_a_municipality_needs_its_suffix_in_a_company_name():
+    assert n.parse_company_name("上海宝山钢铁股份有限公司").core == "宝山钢铁"
+    assert n.parse_company_name("北京华威测控技术有限公司").core == "华威测控技术"
+
+
+@pytest.mark.parametrize(
+    ("address", "divisions"),
+    [
+        ("北京市海淀区中关村大街1号", ("北京市", "北京市", "海淀区")),
+        ("北京市北京市海淀区", ("北京市", "北京市", "海淀区")),
+        ("北京海淀上地", ("北京市", "北京市", "海淀区")),
+        ("广东省深圳市南山区西丽街道", ("广东省", "深圳市", "南山区")),
+        ("广州市天河区天河路 100 号", ("广东省", "广州市", "天河区")),
+        ("天河区天河路100号", ("广东省", "广州市", "天河区")),  # one 天河区 in the country
+        ("长春市朝阳区", ("吉林省", "长春市", "朝阳区")),
+        ("广东省", ("广东省", "", "")),
+        ("和平区南京路1号", ("", "", "")),  # 天津 or 沈阳: not said
+        ("朝阳路1号", ("", "", "")),
+        ("某某路 1 号", ("", "", "")),
+        ("", ("", "", "")),
+    ],
+)
+def test_address_divisions_are_what_customers_store_and_only_what_is_certain(address, divisions):
+    assert n.address_divisions(address) == divisions
+
+
 def test_parse_address_gives_the_most_precise_official_code():
     assert n.parse_address("深圳市南山区").code == "440305"
     assert n.division("440305").name == "南山区"
