@@ -81,10 +81,12 @@ def _mapping(text: str) -> dict[str, str]:
                          "Chinese or English headers; `mapping` (a JSON object {field: column}) overrides them. "
                          "`duplicates`: `flag` (default) imports rows that look like existing customers or other "
                          "rows and lists them for review; `skip` rejects the rows that are the same customer. "
+                         "A file you have imported already (same content and sheet, not undone) answers 409 "
+                         "`already_imported` with `import_id`; send `again=true` to import it once more. "
                          "The background worker runs the import; poll GET /imports/{id} for its progress.")
 def import_post(request, file: File[UploadedFile], mode: Form[str] = "partial", sheet: Form[str] = "",
                 mapping: Form[str] = "", owner: Form[str] = "", pool: Form[str] = "",
-                duplicates: Form[str] = "flag"):
+                duplicates: Form[str] = "flag", again: Form[bool] = False):
     suffix = Path(file.name or "upload.csv").suffix.lower()[:10]
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=services.import_dir(), delete=False) as tmp:
         for chunk in file.chunks():
@@ -93,7 +95,7 @@ def import_post(request, file: File[UploadedFile], mode: Form[str] = "partial", 
     try:
         job = services.import_create(actor=request.auth, path=path, file_name=file.name or path.name,
                                      mapping=_mapping(mapping), mode=mode, sheet=sheet, owner=owner or None,
-                                     pool_name=pool, copy=False, duplicates=duplicates)
+                                     pool_name=pool, copy=False, duplicates=duplicates, again=again)
     finally:
         path.unlink(missing_ok=True)
     return Status(201, selectors.import_progress(job))

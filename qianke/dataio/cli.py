@@ -169,7 +169,7 @@ def _import_file(args, path: Path) -> int:
         else:
             job = services.import_create(actor=actor, path=path, file_name=path.name, mapping=overrides,
                                          mode=args.mode, sheet=args.sheet, owner=args.owner, pool_name=args.pool,
-                                         claim=True, duplicates=args.duplicates)
+                                         claim=True, duplicates=args.duplicates, again=args.again)
         job = services.import_run(job_id=job.pk, progress=ProgressBar(pgettext("progress bar", "import")),
                                   batch_size=args.batch_size, take_over=True)
     except ValidationFailed as exc:

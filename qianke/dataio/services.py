@@ -48,7 +48,7 @@ from qianke.core.bulk_indexes import (
 )
 from qianke.core.codes import allocate_codes
 from qianke.core.demo import BulkTable
-from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from qianke.core.errors import Conflict, NeedsConfirmation, NotFound, PermissionDenied, ValidationFailed
 from qianke.core.models import AuditLog
 from qianke.customers import search
 from qianke.customers.models import Contact, Customer, CustomerSearch, StatusChange, Tag
@@ -142,12 +142,28 @@ def _check_pool(actor: User, pool_name: str) -> None:
         raise ValidationFailed({"pool": [_("There is no public pool “%(name)s”.") % {"name": pool_name}]})
 
 
+class AlreadyImported(NeedsConfirmation):
+    """import_create(again=False) of a file the same user has imported already (and not undone)."""
+
+    code = "already_imported"
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        super().__init__(_("This file was imported already (import #%(id)s of %(date)s); importing it again "
+                           "creates its customers once more. Confirm that you want to import it again.")
+                         % {"id": job.pk, "date": f"{timezone.localtime(job.created_at):%Y-%m-%d %H:%M}"},
+                         extra={"import_id": job.pk})
+
+
 def import_create(
     *, actor: User, path: Path, file_name: str, mapping: dict[str, str] | None = None, mode: str = Mode.PARTIAL,
     sheet: str = "", owner: User | str | None = None, pool_name: str = "", copy: bool = True,
-    claim: bool = False, duplicates: str = Duplicates.FLAG,
+    claim: bool = False, duplicates: str = Duplicates.FLAG, again: bool = False,
 ) -> ImportJob:
     """Check the file, the mapping and the options and record a queued import.
+
+    A file the actor has imported already (same content and sheet, not undone) raises AlreadyImported
+    unless `again`: its customers would be created twice.
 
     `mapping` holds the user's overrides of the detected mapping ({field: column}; "" unmaps).
     The file is copied under QIANKE_HOME/imports (moved when copy=False). `claim`: the caller runs it
@@ -168,6 +184,10 @@ def import_create(
     table = reader.open_table(Path(path), sheet=sheet)
     resolved = resolve_mapping(table.headers, mapping)
     digest = reader.sha256_of(Path(path))
+    if not again:
+        done = import_find_done(actor=actor, path=path, sheet=sheet, digest=digest)
+        if done is not None:
+            raise AlreadyImported(done)
     stored = import_dir() / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:10]}"
     if copy:
         shutil.copyfile(path, stored)
@@ -314,10 +334,10 @@ def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = No
             "flagged": run.counts["flagged"], "skipped": run.counts["skipped"], "duplicates": duplicates}
 
 
-def import_find_done(*, actor: User, path: Path, sheet: str = "") -> ImportJob | None:
+def import_find_done(*, actor: User, path: Path, sheet: str = "", digest: str = "") -> ImportJob | None:
     """A finished (and not undone) import of the same file by the same user: running it again would
-    create every customer twice."""
-    digest = reader.sha256_of(Path(path))
+    create every customer twice. `digest`: the file's sha256 when the caller has it."""
+    digest = digest or reader.sha256_of(Path(path))
     return (ImportJob.objects.filter(actor=actor, file_sha256=digest, sheet=sheet, status=Status.DONE)
             .order_by("-id").first())
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from qianke.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from qianke.core.views import is_htmx, query_int, ui_view
 from qianke.customers.services import assignable_owners
-from qianke.dataio import selectors, services, templates_xlsx
+from qianke.dataio import reader, selectors, services, templates_xlsx
 from qianke.dataio.mapping import all_targets
 from qianke.dataio.models import ImportJob
 
@@ -76,7 +76,7 @@ def import_upload(request):
         for chunk in upload.chunks():
             f.write(chunk)
     drafts = _drafts(request)
-    drafts[token] = {"path": str(path), "file_name": Path(upload.name).name}
+    drafts[token] = {"path": str(path), "file_name": Path(upload.name).name, "sha256": reader.sha256_of(path)}
     request.session[DRAFTS] = drafts
     return redirect("dataio:import_mapping", token=token)
 
@@ -104,8 +104,10 @@ def import_mapping(request, token: str):
     duplicates = data.get("duplicates", ImportJob.Duplicates.FLAG)
     owner = data.get("owner", "")
     targets = all_targets()
+    again = data.get("again", "") == "1"
     preview = None
     error = None
+    refused: services.AlreadyImported | None = None
     try:
         info = services.import_columns(path=path, sheet=sheet)
     except ValidationFailed as exc:
@@ -126,7 +128,7 @@ def import_mapping(request, token: str):
             if request.POST.get("action") == "start":
                 job = services.import_create(actor=user, path=path, file_name=draft["file_name"], mapping=overrides,
                                              mode=mode, sheet=sheet, owner=owner or None, copy=False,
-                                             duplicates=duplicates)
+                                             duplicates=duplicates, again=again)
                 drafts = _drafts(request)
                 drafts.pop(token, None)
                 request.session[DRAFTS] = drafts
@@ -138,6 +140,11 @@ def import_mapping(request, token: str):
             preview = services.import_preview(actor=user, path=path, sheet=sheet)
     except ValidationFailed as exc:
         error = exc
+    except services.AlreadyImported as exc:
+        refused = exc
+    # A file imported before: the page says so, and starting needs "import again" ticked.
+    done = services.import_find_done(actor=user, path=path, sheet=sheet, digest=draft.get("sha256", ""))
+    already = refused or (services.AlreadyImported(done) if done is not None else None)
     labels = {t.key: str(t.label) for t in targets}
     by_column = {column: field for field, column in selected.items()}
     columns = [{"index": i, "header": h, "field": by_column.get(h, ""), "samples": [v for v in info["samples"].get(i, []) if v]}
@@ -158,6 +165,7 @@ def import_mapping(request, token: str):
     return render(request, "dataio/import_mapping.html", {
         "token": token, "draft": draft, "info": info, "preview": preview, "columns": columns, "targets": targets,
         "error": error, "sheet": sheet, "mode": mode, "owner": owner, "owners": owners,
+        "already": already, "refused": refused is not None, "again": again,
         "modes": ImportJob.Mode.choices, "duplicates": duplicates,
         "duplicate_policies": ImportJob.Duplicates.choices,
     })

@@ -149,3 +149,18 @@ def test_upload_wakes_the_worker_which_runs_it_at_its_next_queue_round(org, api,
     assert [run.status for run in run_queued_jobs()] == ["succeeded"]
     assert call("get", f"/imports/{job['id']}").json()["status"] == "done"
 
+
+@pytest.mark.django_db
+def test_uploading_a_file_imported_before_needs_again(org, api, write_csv):
+    call = api(org.info)
+    path = write_csv([["客户名称"], ["甲有限公司"]])
+    first = _upload(call, path).json()
+    imports_run_queued(today=None)
+    refused = _upload(call, path)
+    assert refused.status_code == 409, refused.content
+    body = refused.json()
+    assert body["code"] == "already_imported" and body["import_id"] == first["id"] and f"#{first['id']}" in body["message"]
+    assert _upload(call, path, again="true").status_code == 201
+    assert Customer.objects.count() == 1  # the second one is queued, not run
+    assert call("post", f"/imports/{first['id']}/undo").status_code == 200
+    assert _upload(call, path).status_code == 201  # an undone import does not count

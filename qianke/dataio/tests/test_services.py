@@ -256,3 +256,17 @@ def test_only_a_failed_import_of_ones_own_can_be_continued(org, write_csv, secon
     with pytest.raises(NotFound):
         import_continue(actor=org.rep, job_id=failed.pk)
     assert import_continue(actor=org.admin, job_id=failed.pk).status == ImportJob.Status.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_file_imported_before_is_refused_unless_again(org, write_csv):
+    from qianke.dataio.services import AlreadyImported
+
+    path = write_csv([["客户名称"], ["甲有限公司"]])
+    first = import_run(job_id=import_create(actor=org.info, path=path, file_name="a.csv").pk)
+    with pytest.raises(AlreadyImported) as exc:
+        import_create(actor=org.info, path=path, file_name="a.csv")
+    assert exc.value.job == first and exc.value.status == 409
+    assert import_create(actor=org.info, path=path, file_name="a.csv", again=True).status == "queued"
+    assert import_create(actor=org.rep, path=path, file_name="a.csv").status == "queued"  # someone else's import
+

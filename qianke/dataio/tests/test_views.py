@@ -167,3 +167,24 @@ def test_a_failed_import_offers_to_continue_and_the_button_queues_it(org):
     page = client.get(reverse("dataio:import_detail", args=[job.pk])).content.decode()
     assert 'id="continue-import"' not in page
     assert _client(org.rep).post(reverse("dataio:import_continue", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_file_imported_before_is_started_again_only_when_confirmed(org, write_csv):
+    from qianke.dataio.services import imports_run_queued
+
+    client = _client(org.info)
+    path = write_csv([["客户名称"], ["甲有限公司"]])
+    form = {"col_0": "name", "mode": "partial"}
+    client.post(_upload(client, path), {**form, "action": "start"})
+    imports_run_queued(today=None)
+    first = ImportJob.objects.get()
+    mapping_url = _upload(client, path)
+    page = client.get(mapping_url).content.decode()
+    assert 'id="already-imported"' in page and f"#{first.pk}" in page and 'name="again"' in page
+    refused = client.post(mapping_url, {**form, "action": "start"})
+    assert refused.status_code == 200 and 'id="already-imported"' in refused.content.decode()
+    assert ImportJob.objects.count() == 1
+    started = client.post(mapping_url, {**form, "action": "start", "again": "1"})
+    assert started.status_code == 302 and ImportJob.objects.count() == 2
+
