@@ -283,28 +283,28 @@ def import_preview(*, actor: User, path: Path, mapping: dict[str, str] | None = 
     _check_duplicates_option(duplicates)
     table, resolved, preparer = _preparer_for(actor=actor, path=path, mapping=mapping, sheet=sheet, owner=owner,
                                               pool_name=pool_name)
-    rows = []
-    prepared_rows = []
-    for number, cells in itertools.islice(table.rows, limit):
-        try:
-            prepared = preparer.prepare(number, cells)
-            prepared_rows.append(prepared)
-            rows.append({"number": number, "cells": cells, "values": _stored_values(prepared, resolved),
-                         "errors": {}, "duplicates": [], "skip": False})
-        except RowError as exc:
-            rows.append({"number": number, "cells": cells, "values": {}, "errors": exc.errors, "duplicates": [],
-                         "skip": False})
+    batch = list(itertools.islice(table.rows, limit))
     run = _Run(ImportJob(mode=Mode.PARTIAL, duplicates=duplicates), actor, preparer, None,  # type: ignore[arg-type]
                remember=True)
-    flags, skipped = run.find_duplicates([r for r in prepared_rows if r.customer is not None])
-    by_number = {r["number"]: r for r in rows}
-    for number, hits in flags.items():
-        by_number[number]["duplicates"] = [run.describe(h) for h in hits]
-    for number, hit in skipped.items():
-        by_number[number]["duplicates"] = [run.describe(hit)]
-        by_number[number]["skip"] = True
+    # The import's own checks (codes looked up, the duplicate policy), so the preview shows what it rejects.
+    prepared, rejected = run.prepare(batch)
+    checked = {r.number: r for r in prepared} | run._batch_rows
+    errors = {r["row_number"]: r["errors"] for r in rejected}
+    rows = []
+    for number, cells in batch:
+        row = {"number": number, "cells": cells, "values": {}, "errors": {}, "duplicates": [], "skip": False}
+        if number in run.skipped_numbers:
+            row["duplicates"] = [m for messages in errors[number].values() for m in messages]
+            row["skip"] = True
+        elif number in errors:
+            row["errors"] = errors[number]
+        elif number in run.flags:
+            row["duplicates"] = [run.describe(h) for h in run.flags[number]]
+        if not row["errors"] and number in checked:
+            row["values"] = _stored_values(checked[number], resolved)
+        rows.append(row)
     return {"headers": table.headers, "mapping": resolved, "rows": rows, "total": table.total,
-            "sheets": table.sheets, "flagged": len(flags), "skipped": len(skipped)}
+            "sheets": table.sheets, "flagged": len(run.flags), "skipped": len(run.skipped_numbers)}
 
 
 def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = None, sheet: str = "",

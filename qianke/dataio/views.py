@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -146,6 +147,7 @@ def import_mapping(request, token: str):
     done = services.import_find_done(actor=user, path=path, sheet=sheet, digest=draft.get("sha256", ""))
     already = refused or (services.AlreadyImported(done) if done is not None else None)
     labels = {t.key: str(t.label) for t in targets}
+    choice_labels = {t.key: dict(t.choices.choices) for t in targets if t.choices is not None}
     by_column = {column: field for field, column in selected.items()}
     columns = [{"index": i, "header": h, "field": by_column.get(h, ""), "samples": [v for v in info["samples"].get(i, []) if v]}
                for i, h in enumerate(info["headers"])]
@@ -159,7 +161,8 @@ def import_mapping(request, token: str):
             if row["errors"]:
                 row["shown"] = []
                 continue
-            row["shown"] = [(labels.get(field, field), row["values"].get(field, "")) for field in fields]
+            row["shown"] = [(labels.get(field, field), _shown(choice_labels, field, row["values"].get(field, "")))
+                            for field in fields]
             row["shown"] += [(label, row["values"][key]) for key, label in canonical.items() if key in row["values"]]
     owners = list(assignable_owners(user).order_by("username")[:500]) if services.may_import_for_others(user) else []
     return render(request, "dataio/import_mapping.html", {
@@ -169,6 +172,12 @@ def import_mapping(request, token: str):
         "modes": ImportJob.Mode.choices, "duplicates": duplicates,
         "duplicate_policies": ImportJob.Duplicates.choices,
     })
+
+
+def _shown(choice_labels: dict[str, dict[str, Any]], field: str, value: Any) -> Any:
+    """A choice field's stored value by its label in the user's language (medium → 中型)."""
+    labels = choice_labels.get(field)
+    return str(labels.get(value, value)) if labels and value else value
 
 
 @ui_view

@@ -270,3 +270,14 @@ def test_a_file_imported_before_is_refused_unless_again(org, write_csv):
     assert import_create(actor=org.info, path=path, file_name="a.csv", again=True).status == "queued"
     assert import_create(actor=org.rep, path=path, file_name="a.csv").status == "queued"  # someone else's import
 
+
+@pytest.mark.django_db
+def test_preview_rejects_what_the_import_rejects(org, write_csv, make_customer):
+    from qianke.dataio.services import import_check, import_preview
+
+    others = make_customer(org.rep2, "乙方有限公司")
+    path = write_csv([["客户编号", "跟进内容"], [others.code, "谈了"], ["KH999999999999", "谈了"]])
+    preview = import_preview(actor=org.rep, path=path)
+    checked = import_check(actor=org.rep, path=path)
+    assert [sorted(r["errors"]) for r in preview["rows"]] == [["客户编号"], ["客户编号"]]
+    assert [r["errors"] for r in preview["rows"]] == [r["errors"] for r in checked["rejected"]]

@@ -188,3 +188,26 @@ def test_a_file_imported_before_is_started_again_only_when_confirmed(org, write_
     started = client.post(mapping_url, {**form, "action": "start", "again": "1"})
     assert started.status_code == 302 and ImportJob.objects.count() == 2
 
+
+@pytest.mark.django_db
+def test_preview_reports_the_codes_the_import_would_reject_and_shows_choice_labels(org, write_csv, make_customer):
+    from django.utils import translation
+
+    others = make_customer(org.rep2, "乙方有限公司")
+    mine = make_customer(org.rep, "甲方有限公司")
+    client = _client(org.rep)
+    path = write_csv([["客户编号", "客户名称", "规模", "跟进方式", "跟进内容"],
+                      [others.code, "", "", "拜访", "谈了"],
+                      ["KH999999999999", "", "", "拜访", "谈了"],
+                      [mine.code, "", "", "电话", "谈了"],
+                      ["", "丙方有限公司", "中型", "", ""]])
+    form = {"col_0": "code", "col_1": "name", "col_2": "scale", "col_3": "activity.kind",
+            "col_4": "activity.content", "mode": "partial"}
+    with translation.override("zh-hans"):
+        text = client.post(_upload(client, path), {**form, "action": "preview"},
+                           HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    rows = text.split('id="preview"')[1].split("<tr")[2:]
+    assert others.code in rows[0] and "has-error" in rows[0]  # another rep's customer: rejected
+    assert "KH999999999999" in rows[1] and "has-error" in rows[1]
+    assert "has-error" not in rows[2] and "电话" in rows[2] and ">call<" not in rows[2]
+    assert "中型" in rows[3] and ">medium<" not in rows[3]
