@@ -188,8 +188,8 @@ def resolve_mapping(headers: list[str], overrides: dict[str, str] | None = None,
         else:
             mapping[field] = column
     if not errors and "name" not in mapping and "code" not in mapping:
-        errors["name"] = [_("No column holds the customer name. Name it 客户名称 or map it, e.g. "
-                            "--map name=<column>.")]
+        errors["name"] = [_("No column holds the customer name. Name it 客户名称 or choose the column that "
+                            "holds it.")]
     if errors:
         raise ValidationFailed(errors)
     return mapping

@@ -64,6 +64,8 @@ class RowPreparer:
         self.columns = {target: position[header] for target, header in mapping.items() if header in position}
         self.lookups = {key: choice_lookup(cls) for key, cls in _CHOICES.items() if key in self.columns}
         self.definitions = {kind: definitions_for(model="customer", kind=kind) for kind in Kind.values}
+        self.labels: dict[str, Any] = {t.key: t.label for t in FIXED_TARGETS} | {
+            f"custom.{d.key}": d.label for definitions in self.definitions.values() for d in definitions}
         self.templates = {kind: Customer(kind=kind, status=Status.POTENTIAL, potential_kind=PotentialKind.GENERAL,
                                          custom={}) for kind in Kind.values}
         # `unowned` (an import into a public pool): created under the importer, who must see them for
@@ -80,7 +82,11 @@ class RowPreparer:
     # -- helpers ---------------------------------------------------------------------------------
 
     def header(self, target: str) -> str:
-        return self.mapping.get(target, target)
+        """Where a row's error goes: the file's column of `target`, or the field's label when the file
+        has none (a follow-up's next step missing beside its date), never the internal key."""
+        if target in self.mapping:
+            return self.mapping[target]
+        return str(self.labels.get(target, target))
 
     def _choice(self, errors: dict, target: str, text: str) -> str:
         if not text:

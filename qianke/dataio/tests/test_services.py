@@ -281,3 +281,13 @@ def test_preview_rejects_what_the_import_rejects(org, write_csv, make_customer):
     checked = import_check(actor=org.rep, path=path)
     assert [sorted(r["errors"]) for r in preview["rows"]] == [["客户编号"], ["客户编号"]]
     assert [r["errors"] for r in preview["rows"]] == [r["errors"] for r in checked["rejected"]]
+
+
+@pytest.mark.django_db
+def test_a_reject_reason_names_the_fields_label_when_the_file_has_no_column_for_it(org, write_csv):
+    from qianke.dataio.services import import_check
+
+    path = write_csv([["客户名称", "跟进内容", "下次跟进日期"], ["甲有限公司", "谈了", "2026-12-20"]])
+    with translation.override("en"):
+        rejected = import_check(actor=org.rep, path=path)["rejected"]
+    assert list(rejected[0]["errors"]) == ["Follow-up: next step"]

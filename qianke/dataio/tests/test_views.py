@@ -211,3 +211,10 @@ def test_preview_reports_the_codes_the_import_would_reject_and_shows_choice_labe
     assert "KH999999999999" in rows[1] and "has-error" in rows[1]
     assert "has-error" not in rows[2] and "电话" in rows[2] and ">call<" not in rows[2]
     assert "中型" in rows[3] and ">medium<" not in rows[3]
+
+
+@pytest.mark.django_db
+def test_mapping_page_without_a_name_column_gives_no_command_line_hint(org, write_csv):
+    client = _client(org.info)
+    text = client.get(_upload(client, write_csv([["地址"], ["人民路1号"]]))).content.decode()
+    assert "--map" not in text and ("客户名称" in text)
