@@ -49,6 +49,9 @@ CUSTOMER_TARGETS = [
     Target("code", gettext_lazy("Customer code (existing customer)"),
            ("客户编号", "客户代码", "编号", "卡号", "code", "customercode")),
     Target("short_name", gettext_lazy("Short name"), ("简称", "客户简称", "公司简称", "shortname")),
+    Target("credit_code", gettext_lazy("Unified social credit code"),
+           ("统一社会信用代码", "社会信用代码", "信用代码", "统一信用代码", "creditcode", "uscc",
+            "socialcreditcode", "unifiedsocialcreditcode")),
     Target("kind", gettext_lazy("Kind"), ("客户类别", "类别", "客户性质", "kind", "type"), choices.Kind),
     Target("status", gettext_lazy("Status"), ("客户状态", "状态", "status"), choices.Status),
     Target("potential_kind", gettext_lazy("Potential-customer kind"), ("潜客类型", "潜在客户类型"),
@@ -195,12 +198,25 @@ def resolve_mapping(headers: list[str], overrides: dict[str, str] | None = None,
     return mapping
 
 
+_LABEL_PARTS = re.compile(r"\s*(?:/|／|、|,|，|;|；|&|\band\b)\s*")
+
+
 def choice_lookup(choices_class) -> dict[str, str]:
-    """Cell text → stored value for a choice field: the value itself or its label in either language."""
+    """Cell text → stored value for a choice field: the value itself, its label in either language, or a
+    part of a label that names several things (医药 or 制药 for 制药/医药, energy for Chemicals and
+    energy) when no other option has that part."""
     lookup: dict[str, str] = {}
+    parts: dict[str, set[str]] = {}
     for value, label in choices_class.choices:
         lookup[header_key(value)] = value
         for language in ("en", "zh-hans"):
             with translation.override(language):
-                lookup.setdefault(header_key(str(label)), value)
+                text = to_halfwidth(str(label))
+            lookup.setdefault(header_key(text), value)
+            for part in _LABEL_PARTS.split(_UNIT.sub("", text.strip()) or text):
+                if key := header_key(part):
+                    parts.setdefault(key, set()).add(value)
+    for key, values in parts.items():
+        if len(values) == 1:
+            lookup.setdefault(key, values.pop())
     return lookup
