@@ -413,11 +413,14 @@ def pool_add_customers(*, actor: User, pool: Pool, customer_ids) -> int:
                 {"customer_id": pk, "from_owner_id": owner, "to_owner_id": None, "kind": OwnerChange.Kind.POOL_ADD,
                  "actor_id": actor.pk, "pool_id": pool.pk, "at": now} for pk, owner, _name in rows])
             source = current_audit_source()
+            # As an owner change one at a time records it (_record): from whom, into which pool.
+            owners = {u.pk: _owner_repr(u) for u in User.objects.filter(pk__in={o for _pk, o in owned})}
             insert_rows(AuditLog, [
                 {"actor_id": actor.pk, "action": AuditLog.Action.OWNER_CHANGE, "object_type": "customer",
                  "object_id": pk, "object_repr": name[:200], "customer_id": pk,
-                 "changes": {"pool": [None, pool.name]}, "source": source}
-                for pk, _owner, name in rows])
+                 "changes": {**({"owner": [owners.get(owner), None]} if owner else {}), "pool": [None, pool.name]},
+                 "source": source}
+                for pk, owner, name in rows])
             added += len(rows)
     return added
 

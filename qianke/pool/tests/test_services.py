@@ -256,7 +256,7 @@ def test_pool_add_customers_writes_history_and_audit_rows_field_by_field(org, po
                              "changes", "source", "created_at"))
     assert [log[:-1] for log in logs] == [
         (org.admin.pk, "owner_change", "customer", owned.pk, "有主客户有限公司", owned.pk,
-         {"pool": [None, pool.name]}, "cli"),
+         {"owner": [str(org.rep), None], "pool": [None, pool.name]}, "cli"),
         (org.admin.pk, "owner_change", "customer", unowned.pk, "无主客户有限公司", unowned.pk,
          {"pool": [None, pool.name]}, "cli")]
     assert all(before <= log[-1] <= after for log in logs) and len({log[-1] for log in logs}) == 1
