@@ -66,11 +66,12 @@ def clean_text(text: str | None) -> str:
 
 
 def normalize_company_name(name: str) -> str:
-    """Canonical name for duplicate checks: half-width, lower case, no spaces or brackets, no legal form.
+    """Canonical name for duplicate checks: half-width, simplified characters, lower case, no spaces or
+    brackets, no legal form.
 
-    北京华为技术有限公司 and 北京 华为技术 有限责任公司 both give 北京华为技术.
+    北京华为技术有限公司, 北京 华为技术 有限责任公司 and 北京華為技術有限公司 all give 北京华为技术.
     """
-    text = to_halfwidth(name).lower()
+    text = to_simplified(to_halfwidth(name)).lower()
     text = _SPACES.sub("", text)
     text = _BRACKETS.sub("", text)
     # Repeat, so 娃哈哈集团有限公司, 娃哈哈集团公司 and 娃哈哈集团 all give 娃哈哈.
@@ -87,7 +88,8 @@ def normalize_company_name(name: str) -> str:
 
 
 def normalize_person_name(name: str) -> str:
-    return _SPACES.sub("", to_halfwidth(name).lower())
+    """Half-width, simplified characters, lower case, no spaces: 陳 大文 and 陈大文 give 陈大文."""
+    return _SPACES.sub("", to_simplified(to_halfwidth(name)).lower())
 
 
 def searchable(text: str | None) -> str:
@@ -312,7 +314,8 @@ def search_document(
     digit_tokens: list[str] = []
     other_tokens: list[str] = []
     for name in names:
-        text = searchable(name)
+        # Simplified, as the query is (search_clauses): 騰訊 and 腾讯 find each other.
+        text = searchable(to_simplified(name)) if name else ""
         if not text:
             continue
         name_tokens += grams(text, NAME_GRAM)
@@ -364,7 +367,7 @@ def _clause(column: str, text: str, size: int) -> SearchClause:
 
 def search_clauses(query: str) -> list[SearchClause]:
     """The alternatives a search box query stands for; an empty list means nothing to look for."""
-    text = searchable(query)
+    text = searchable(to_simplified(query)) if query else ""
     if not text:
         return []
     if _CJK_CHAR.search(text):
@@ -427,8 +430,15 @@ def _t2s_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _traditional_characters() -> frozenset[str]:
+    return frozenset(map(chr, _t2s_table()))
+
+
 def to_simplified(text: str) -> str:
     """Traditional characters to simplified, one character at a time (華為 → 华为)."""
+    if _traditional_characters().isdisjoint(text):  # most text: half the cost of translating it
+        return text
     return text.translate(_t2s_table())
 
 

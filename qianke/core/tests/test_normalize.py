@@ -90,6 +90,22 @@ def test_company_name_that_is_only_a_legal_form_is_not_emptied():
     assert n.normalize_company_name("公司") == "公司"
 
 
+def test_company_name_in_traditional_characters_has_the_simplified_canonical_form():
+    assert n.normalize_company_name("深圳騰訊計算機系統有限公司") == n.normalize_company_name("深圳腾讯计算机系统有限公司")
+    assert n.normalize_company_name("華為技術（北京）有限公司") == "华为技术北京"
+
+
+def test_person_name_in_traditional_characters_has_the_simplified_canonical_form():
+    assert n.normalize_person_name("陳 大文") == n.normalize_person_name("陈大文") == "陈大文"
+
+
+def test_search_tokens_and_queries_of_traditional_names_are_simplified():
+    traditional = n.search_document(names=["深圳騰訊計算機系統有限公司"], phones=[], others=[])
+    simplified = n.search_document(names=["深圳腾讯计算机系统有限公司"], phones=[], others=[])
+    assert traditional == simplified
+    assert n.search_clauses("騰訊") == n.search_clauses("腾讯")
+
+
 def test_person_name_ignores_spaces_case_and_width():
     assert n.normalize_person_name(" 张 伟 ") == "张伟"
     assert n.normalize_person_name("Ｌｉ Ｍｉｎｇ") == n.normalize_person_name("li ming") == "liming"

@@ -185,6 +185,49 @@ def test_migration_adds_syllable_pairs_to_existing_entries(book):
     assert everywhere(book, "beijinghuawei") == {HUAWEI}
 
 
+def test_traditional_and_simplified_names_find_each_other(book, make_customer):
+    make_customer(book.rep, "深圳騰訊計算機系統有限公司")
+    make_customer(book.rep, "广州腾讯科技有限公司")
+    both = {"深圳騰訊計算機系統有限公司", "广州腾讯科技有限公司"}
+    assert everywhere(book, "腾讯") == both
+    assert everywhere(book, "騰訊") == both
+    assert everywhere(book, "腾讯计算机") == {"深圳騰訊計算機系統有限公司"}
+
+
+def test_migration_simplifies_stored_names_and_search_entries(book, make_customer, make_contact):
+    """Customers saved before names were simplified get their canonical name and search entry again
+    (migration 0011); the others are left as they are."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from qianke.core import normalize
+    from qianke.customers.models import Customer, CustomerSearch
+
+    old = make_customer(book.rep, "深圳騰訊計算機系統有限公司")
+    person = make_customer(book.rep, "陳大文", kind="individual")
+    with_contact = make_customer(book.rep, "长沙湘江贸易有限公司")
+    make_contact(book.rep, with_contact, "張偉")
+    before = {e.customer_id: (e.names, e.pinyin, e.digits, e.other) for e in CustomerSearch.objects.all()}
+    # As saved before: the canonical name and the name tokens kept the traditional characters.
+    Customer.objects.filter(pk=old.pk).update(name_norm="深圳騰訊計算機系統")
+    Customer.objects.filter(pk=person.pk).update(name_norm="陳大文")
+    CustomerSearch.objects.filter(customer_id=old.pk).update(
+        names=" ".join(normalize.grams("深圳騰訊計算機系統有限公司", normalize.NAME_GRAM)))
+    CustomerSearch.objects.filter(customer_id=with_contact.pk).update(names="stale")
+    assert everywhere(book, "腾讯") == set()
+    migration = importlib.import_module("qianke.customers.migrations.0011_names_simplified")
+    migration.forwards(apps, SimpleNamespace(connection=connection))
+    assert Customer.objects.get(pk=old.pk).name_norm == "深圳腾讯计算机系统"
+    assert Customer.objects.get(pk=person.pk).name_norm == "陈大文"
+    after = {e.customer_id: (e.names, e.pinyin, e.digits, e.other) for e in CustomerSearch.objects.all()}
+    assert after == before
+    assert everywhere(book, "腾讯") == {"深圳騰訊計算機系統有限公司"}
+    assert everywhere(book, "张伟") == {"长沙湘江贸易有限公司"}
+
+
 def test_queries_with_nothing_searchable_find_nothing(book):
     assert found(book.admin, "——") == set()
     assert found(book.rep, "!!") == set()

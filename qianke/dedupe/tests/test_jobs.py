@@ -94,3 +94,10 @@ def test_writes_in_small_chunks_give_the_same_groups(data, monkeypatch):
     assert set(_groups()) == expected
     counts = duplicate_scan()
     assert counts["new"] == counts["updated"] == counts["removed"] == 0
+
+
+def test_scan_groups_a_name_in_traditional_and_in_simplified_characters(org, make_customer):
+    traditional = make_customer(org.rep, "深圳騰訊計算機系統有限公司")
+    simplified = make_customer(org.rep, "深圳腾讯计算机系统有限公司")
+    duplicate_scan()
+    assert frozenset({traditional.pk, simplified.pk}) in _groups()

@@ -168,3 +168,13 @@ def test_create_warns_on_name_variants_without_any_shared_phone(org):
     # warn; the customer page (full-text candidates) and the scan find the pair.
     bare = customer_create(actor=org.rep, data={"name": "华为技术"})
     assert first.pk in [c.customer.pk for c in customer_duplicates(user=org.rep, customer_id=bare.pk)]
+
+
+@pytest.mark.parametrize(("first", "second"), [("深圳騰訊計算機系統有限公司", "深圳腾讯计算机系统有限公司"),
+                                               ("深圳腾讯计算机系统有限公司", "深圳騰訊計算機系統有限公司")])
+def test_create_warns_on_the_same_name_in_traditional_or_simplified_characters(org, first, second):
+    existing = customer_create(actor=org.rep, data={"name": first})
+    with pytest.raises(NeedsConfirmation) as info:
+        customer_create(actor=org.rep, data={"name": second})
+    assert [c["id"] for c in info.value.extra["candidates"]] == [existing.pk]
+    assert info.value.extra["candidates"][0]["same_name"] is True
