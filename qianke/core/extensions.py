@@ -40,6 +40,9 @@ SETTINGS = "settings"
 _customer_panels: dict[str, Section] = {}
 _home_sections: dict[str, Section] = {}
 _nav_items: dict[str, NavItem] = {}
+# key → source(customer) → entries (unsaved AuditLog objects) the customer's history shows beside its
+# audit rows: e.g. "created by import #N", kept in the import's ledger rather than a row per customer.
+_history_sources: dict[str, Callable[[Any], list[Any]]] = {}
 
 
 def register_customer_panel(section: Section) -> None:
@@ -52,6 +55,16 @@ def register_home_section(section: Section) -> None:
 
 def register_nav_item(item: NavItem) -> None:
     _nav_items[item.key] = item
+
+
+def register_history_source(key: str, source: Callable[[Any], list[Any]]) -> None:
+    _history_sources[key] = source
+
+
+def history_extras(customer: Any) -> list[Any]:
+    """The registered sources' entries for the customer's history, newest first."""
+    entries = [entry for source in _history_sources.values() for entry in source(customer)]
+    return sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)
 
 
 def _render(sections: dict[str, Section], *args: Any) -> list[dict[str, Any]]:

@@ -269,16 +269,37 @@ def contact_get(*, user: User, contact_id: int) -> Contact:
 
 
 def customer_history(*, user: User, customer_id: int, limit: int = 200) -> list[AuditLog]:
-    """Audit entries of the customer and of its contacts and follow-ups, newest first."""
-    customer_get(user=user, customer_id=customer_id, include_archived=True)
-    return list(AuditLog.objects.filter(customer_id=customer_id).select_related("actor")[:limit])
+    """Audit entries of the customer and of its contacts and follow-ups, newest first, with the entries
+    other apps keep elsewhere (core.extensions.history_extras: the import that created it)."""
+    from qianke.core.extensions import history_extras
+
+    customer = customer_get(user=user, customer_id=customer_id, include_archived=True)
+    entries = list(AuditLog.objects.filter(customer_id=customer_id).select_related("actor")[:limit])
+    extras = history_extras(customer)
+    if not extras:
+        return entries
+    return sorted(entries + extras, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
 
 
 def customer_history_page(*, user: User, customer_id: int, offset: int = 0, limit: int | None = None) -> Page:
     """customer_history one page at a time (the API's)."""
-    customer_get(user=user, customer_id=customer_id, include_archived=True)
-    return page_of(AuditLog.objects.filter(customer_id=customer_id).select_related("actor"), offset=offset,
-                   limit=limit)
+    from qianke.core.extensions import history_extras
+
+    customer = customer_get(user=user, customer_id=customer_id, include_archived=True)
+    qs = AuditLog.objects.filter(customer_id=customer_id).select_related("actor")
+    extras = history_extras(customer)
+    if not extras:
+        return page_of(qs, offset=offset, limit=limit)
+    limit = clamp_limit(limit)
+    # Where each extra falls among the audit rows (newest first): after those newer than it.
+    at = [qs.filter(created_at__gt=e.created_at).count() + i for i, e in enumerate(extras)]
+    on_page = {p - offset: e for p, e in zip(at, extras, strict=True) if offset <= p < offset + limit}
+    start = offset - sum(1 for p in at if p < offset)
+    rows = iter(qs[start: start + limit - len(on_page)])
+    items = [on_page[i] if i in on_page else next(rows, None) for i in range(limit)]
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    return Page([i for i in items if i is not None], min(count + len(extras), COUNT_CAP), count > COUNT_CAP,
+                offset, limit)
 
 
 def page_of(qs: QuerySet, *, offset: int = 0, limit: int | None = None) -> Page:

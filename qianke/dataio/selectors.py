@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from qianke.accounts.models import Role, User
 from qianke.core.errors import NotFound
+from qianke.core.models import AuditLog
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
-from qianke.dataio.models import ImportJob, ImportRejection
+from qianke.dataio.models import ImportedRow, ImportJob, ImportRejection
 
 
 def sees_every_import(user: User) -> bool:
@@ -111,3 +112,27 @@ def rejections_xlsx(rows: Iterable[list[Any]]) -> bytes:
 def rejections_file(*, job: ImportJob, file_format: str) -> bytes:
     rows = rejection_rows(job.headers, ImportRejection.objects.filter(job=job).order_by("row_number").iterator())
     return rejections_xlsx(rows) if file_format == "xlsx" else rejections_csv(rows)
+
+
+def import_history_entries(customer: Any) -> list[AuditLog]:
+    """The customer's "created by import #N" entry for its history tab (who, when, file), read from the
+    import's ledger instead of an audit row per imported customer (a million-row import writes none).
+
+    The ledger is indexed by (job, customer): the importer's finished imports started before the customer
+    was created are the candidates, each probed by its index."""
+    if not customer.created_by_id:
+        return []
+    jobs = ImportJob.objects.filter(actor_id=customer.created_by_id, created_at__lte=customer.created_at,
+                                    status__in=(ImportJob.Status.DONE, ImportJob.Status.RUNNING,
+                                                ImportJob.Status.FAILED)).values("pk")
+    job_id = (ImportedRow.objects.filter(job__in=jobs, customer_id=customer.pk, customer_created=True)
+              .values_list("job_id", flat=True).first())
+    if job_id is None:
+        return []
+    job = ImportJob.objects.select_related("actor").get(pk=job_id)
+    recorded = (AuditLog.objects.filter(object_type="importjob", object_id=job.pk, action=AuditLog.Action.IMPORT)
+                .order_by("id").first())
+    return [AuditLog(id=recorded.pk if recorded else 0, created_at=customer.created_at, actor=job.actor,
+                     action=AuditLog.Action.IMPORT, object_type="importjob", object_id=job.pk,
+                     object_repr=str(job)[:200], customer_id=customer.pk, changes={},
+                     source=recorded.source if recorded else AuditLog.Source.JOB)]

@@ -164,3 +164,32 @@ def test_uploading_a_file_imported_before_needs_again(org, api, write_csv):
     assert Customer.objects.count() == 1  # the second one is queued, not run
     assert call("post", f"/imports/{first['id']}/undo").status_code == 200
     assert _upload(call, path).status_code == 201  # an undone import does not count
+
+
+@pytest.mark.django_db
+def test_an_imported_customers_history_shows_the_import_that_created_it(org, api, write_csv, make_customer):
+    from django.urls import reverse
+
+    from qianke.customers.selectors import customer_history
+    from qianke.customers.services import customer_update
+    from qianke.dataio.services import import_create, import_run
+
+    path = write_csv([["客户名称"], ["甲有限公司"], ["乙有限公司"]], name="名单.csv")
+    job = import_run(job_id=import_create(actor=org.rep, path=path, file_name="名单.csv").pk)
+    customer = Customer.objects.get(name="甲有限公司")
+    entries = customer_history(user=org.rep, customer_id=customer.pk)
+    assert [(e.action, e.object_type, e.object_id, e.actor) for e in entries] == [("import", "importjob", job.pk,
+                                                                                  org.rep)]
+    assert "名单.csv" in entries[0].object_repr and f"#{job.pk}" in entries[0].object_repr
+    customer_update(actor=org.rep, customer_id=customer.pk, data={"notes": "改过"})
+    body = api(org.rep)("get", f"/customers/{customer.pk}/history").json()
+    assert [i["action"] for i in body["items"]] == ["update", "import"] and body["count"] == 2
+    assert body["items"][1]["object_repr"] == entries[0].object_repr and body["items"][1]["actor"]["id"] == org.rep.pk
+    second = api(org.rep)("get", f"/customers/{customer.pk}/history", QUERY_STRING="limit=1&offset=1").json()
+    assert [i["action"] for i in second["items"]] == ["import"]
+    client = Client()
+    client.force_login(org.rep)
+    page = client.get(reverse("customers:detail", args=[customer.pk]) + "?tab=history").content.decode()
+    assert "名单.csv" in page
+    other = make_customer(org.rep, "丙有限公司")  # not imported: its own audit rows only
+    assert [e.action for e in customer_history(user=org.rep, customer_id=other.pk)] == ["create"]
