@@ -235,3 +235,15 @@ def test_qianke_check_reports_and_init_validates_a_key_left_not_valid(org, write
     assert _unvalidated_keys() == [] and not SuspendedIndex.objects.exists()
     cli.main(["check"])
     assert re.search(r"^ok\s+bulk-load indexes", capsys.readouterr().out, re.M)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_qianke_import_prints_the_warning_and_exits_as_done(org, write_csv, large, breaks_a_key,
+                                                            keys_validated_after, capsys):
+    from qianke import cli
+
+    code = cli.main(["import", str(_file(write_csv)), "--as", org.info.username, "--batch-size", "10"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "30" in out
+    assert CONTACT_KEY in err and "customers_contact" in err
+    assert ImportJob.objects.get().status == ImportJob.Status.DONE
