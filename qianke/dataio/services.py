@@ -229,6 +229,7 @@ def import_find_resumable(*, actor: User, path: Path, sheet: str = "") -> Import
 
 def _preparer_for(*, actor: User, path: Path, mapping: dict[str, str] | None, sheet: str,
                   owner: User | str | None, pool_name: str, count: bool = True):
+    _check_pool(actor, pool_name)  # a dry run or a preview refuses what the import would
     table = reader.open_table(Path(path), sheet=sheet, count=count)
     resolved = resolve_mapping(table.headers, mapping)
     owner_user = _resolve_owner(actor, owner)

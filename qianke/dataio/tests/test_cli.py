@@ -111,3 +111,9 @@ def test_messages_follow_the_terminals_chinese_locale(capsys, org, write_csv, mo
     assert "已读取 2 行" in out and "拒绝 1 行" in out and "rows read" not in out
     assert list_code == 0 and "部分导入" in listed and "状态" in listed
     assert missing_code == 2 and "没有文件" in missing
+
+
+def test_dry_run_checks_the_pool_as_the_import_does(capsys, org, write_csv):
+    path = write_csv([["客户名称"], ["甲有限公司"]])
+    code, out, err = run(capsys, "import", path, "--pool", "不存在的公海", "--dry-run", "--as", "info")
+    assert code == 2 and "--pool" in err and "不存在的公海" in err and not Customer.objects.exists()
