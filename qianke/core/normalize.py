@@ -110,6 +110,8 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:0(?:10|2\d)[2-9]\d{7}|0[3-9]\d{2}[2-9]\d{6,7}|[2-9]\d{6,7})$")
 _SERVICE = re.compile(r"^(400|800)\d{7}$|^95\d{3,6}$|^1[01]\d{3}$")
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+# 010-62345678-801: a dash and 1-6 digits after a complete landline number with its area code.
+_DASH_EXTENSION = re.compile(r"^(.*\d)\s*[-‐‑–—]\s*(\d{1,6})$")
 
 
 def _strip_country_code(digits: str) -> str:
@@ -131,6 +133,16 @@ def normalize_mobile(value: str) -> str:
     return digits
 
 
+def _compact_phone(raw: str) -> str:
+    """Separators dropped and a country code taken off (+86 21 … gets the area code's trunk 0 back)."""
+    compact = _PHONE_SEPARATORS.sub("", raw)
+    if compact.startswith("+86") or compact.startswith("0086"):
+        compact = _strip_country_code(compact)
+        if not compact.startswith("0") and not _MOBILE.match(compact):
+            compact = "0" + compact  # +86 21 … drops the trunk 0 of the area code
+    return compact
+
+
 def normalize_phone(value: str) -> str:
     """Canonical digits of a landline, service or mobile number; an extension follows after '-'.
 
@@ -141,11 +153,11 @@ def normalize_phone(value: str) -> str:
     if match := _EXTENSION.search(raw):
         extension = match.group(1)
         raw = raw[: match.start()]
-    compact = _PHONE_SEPARATORS.sub("", raw)
-    if compact.startswith("+86") or compact.startswith("0086"):
-        compact = _strip_country_code(compact)
-        if not compact.startswith("0") and not _MOBILE.match(compact):
-            compact = "0" + compact  # +86 21 … drops the trunk 0 of the area code
+    elif (match := _DASH_EXTENSION.match(raw)) and (front := _compact_phone(match.group(1))).startswith("0") \
+            and _LANDLINE.match(front):
+        extension = match.group(2)
+        raw = match.group(1)
+    compact = _compact_phone(raw)
     if not compact.isdigit():
         raise ValidationError(
             _("Enter a valid phone number, e.g. 010-6234 5678 or 138 1234 5678."), code="invalid_phone"

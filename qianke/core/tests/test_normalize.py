@@ -187,6 +187,11 @@ def test_phone_formats_give_canonical_digits(typed, expected):
         ("0571-8888888 ext. 5", "05718888888-5"),
         ("0571-8888888 EXT 5", "05718888888-5"),
         ("010-62345678#801", "01062345678-801"),
+        ("010-62345678-801", "01062345678-801"),  # a complete number, then a dash and the extension
+        ("+86 10 6234 5678-801", "01062345678-801"),
+        ("0755-2345678-12", "07552345678-12"),
+        ("010-6234-5678", "01062345678"),  # the part before the last dash is no number: no extension
+        ("0755-2345-6781", "075523456781"),
     ],
 )
 def test_phone_extension_follows_after_a_dash(typed, expected):
