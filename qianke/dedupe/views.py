@@ -80,8 +80,9 @@ def _evidence_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _agreeing(evidence: list[dict[str, Any]]) -> list[str]:
-    """Labels of the fields that speak for the match."""
-    return [ROLE_LABELS.get(e["role"], e["role"]) for e in evidence if e.get("weight", 0) > 0]
+    """Labels of the fields that speak for the match, each once (an address agrees by its city and its
+    street: two rows of evidence, one field)."""
+    return list(dict.fromkeys(ROLE_LABELS.get(e["role"], e["role"]) for e in evidence if e.get("weight", 0) > 0))
 
 
 def _compare_rows(customers: list[Customer], choices: dict[str, int]) -> tuple[list[dict], int]:

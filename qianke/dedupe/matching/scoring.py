@@ -32,6 +32,10 @@ def gettext_noop(message: str) -> str:
 # Probability at or above which two records are the same customer, and the band that asks a person.
 THRESHOLD_SAME = 0.9
 REVIEW_BAND = (0.4, 0.9)
+# Two organisations whose names differ plainly (not a variant, homophone or containment) are at most
+# "please review" whatever their phones, contacts and postcodes say (a shared switchboard, a contact
+# who changed jobs): the score is capped here, inside the review band. The same credit code lifts the cap.
+DIFFERENT_NAMES_CAP = 0.85
 # log2 prior odds of a candidate pair being a duplicate: the weight at which the score is 0.5.
 PRIOR_WEIGHT = 12.0
 # A conflict that rules a pair out (different credit codes): the weight it contributes.
@@ -164,17 +168,23 @@ def _exact(role: str, value: str, freq: Frequencies, default_u: float, m: float 
 
 
 class _Builder:
-    __slots__ = ("items", "total", "hard")
+    __slots__ = ("items", "total", "hard", "cap")
 
     def __init__(self) -> None:
         # Plain tuples while scoring; Evidence objects only for pairs worth reporting (see _finish).
         self.items: list[tuple[str, str, str, float, float, str]] = []
         self.total = 0.0
         self.hard = False
+        self.cap = False  # the names differ plainly: the score is at most _cap()
 
     def add(self, role: str, left: str, right: str, similarity: float, weight: float, note: str) -> None:
         self.items.append((role, left, right, similarity, weight, note))
         self.total += weight
+
+
+def _cap() -> float:
+    """DIFFERENT_NAMES_CAP, below THRESHOLD_SAME also where a caller has lowered the threshold."""
+    return min(DIFFERENT_NAMES_CAP, THRESHOLD_SAME - 1e-4)
 
 
 def _decide(score: float) -> str:
@@ -188,6 +198,8 @@ def _decide(score: float) -> str:
 def _finish(a: Prepared, b: Prepared, built: _Builder, full: bool) -> Match:
     weight = built.total - PRIOR_WEIGHT
     score = 0.0 if built.hard else 1.0 / (1.0 + 2.0 ** (-max(min(weight, 60.0), -60.0)))
+    if built.cap:
+        score = min(score, _cap())
     decision = _decide(score)
     if full or decision != "different":
         evidence = tuple(
@@ -273,15 +285,19 @@ def _best(pairs):
 
 
 def _organizations(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder) -> None:
+    same_code = False
     if a.credit_codes and b.credit_codes:
         if a.credit_codes & b.credit_codes:
             value = min(a.credit_codes & b.credit_codes)
             built.add("credit_code", value, value, 1.0, 30.0, gettext_noop("same credit code"))
+            same_code = True
         else:
             built.add("credit_code", min(a.credit_codes), min(b.credit_codes), 0.0, HARD_NEGATIVE,
                       gettext_noop("different credit codes: different legal entities"))
             built.hard = True
     _company_names(a, b, freq, built)
+    if same_code:
+        built.cap = False  # one legal entity, whatever its names say (renamed, or a brand name)
     _places(a, b, freq, built)
     if a.contacts and b.contacts:
         common = a.contacts & b.contacts
@@ -310,6 +326,7 @@ def _company_names(a: Prepared, b: Prepared, freq: Frequencies, built: _Builder)
             built.add("name", left, right, sim, -2.0, gettext_noop("similar names"))
         else:
             built.add("name", left, right, sim, -8.0, gettext_noop("different names"))
+            built.cap = True
     # A branch office is a different customer from its head office and from other branches.
     if a.branches != b.branches:
         left, right = ",".join(sorted(a.branches)) or "-", ",".join(sorted(b.branches)) or "-"
@@ -374,12 +391,13 @@ def plainly_different(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENCI
 class _Total:
     """A builder that only adds the weights up: the score without its evidence."""
 
-    __slots__ = ("total", "hard")
+    __slots__ = ("total", "hard", "cap")
     items = ()  # what _finish makes evidence of
 
     def __init__(self) -> None:
         self.total = 0.0
         self.hard = False
+        self.cap = False
 
     def add(self, role: str, left: str, right: str, similarity: float, weight: float, note: str) -> None:
         self.total += weight
@@ -396,7 +414,8 @@ def organization_score(a: Prepared, b: Prepared, freq: Frequencies = NO_FREQUENC
     _contact_channels(a, b, freq, built)
     if built.hard:
         return 0.0
-    return 1.0 / (1.0 + 2.0 ** (-max(min(built.total - PRIOR_WEIGHT, 60.0), -60.0)))
+    score = 1.0 / (1.0 + 2.0 ** (-max(min(built.total - PRIOR_WEIGHT, 60.0), -60.0)))
+    return min(score, _cap()) if built.cap else score
 
 
 def _contains(left: set[str], right: set[str]) -> bool:

@@ -89,6 +89,16 @@ def test_the_same_credit_code_outweighs_a_different_name():
     assert match.decision == "same"
 
 
+def test_clearly_different_names_are_at_most_review_whatever_phone_contact_and_postcode_say():
+    left = company("a", "北京华信精密机械有限公司", phone="010-62345678", contact="张伟", postcode="100080")
+    right = company("b", "北京华威测控技术有限公司", phone="010 6234 5678", contact="张伟", postcode="100080")
+    match = compare(left, right)
+    assert match.decision == "review" and REVIEW_BAND[0] <= match.score < THRESHOLD_SAME, match
+    assert any(e.role == "name" and e.note == "different names" for e in match.evidence)
+    assert {"phone", "contact", "postcode"} <= {e.role for e in match.evidence if e.weight > 0}
+    assert [len(c) for c in cluster([left, right])] == [1, 1]
+
+
 def test_name_alone_is_review_not_same():
     match = compare(company("a", "北京星辰科技有限公司"), company("b", "北京星辰科技有限公司"))
     assert REVIEW_BAND[0] <= match.score or match.decision == "same"

@@ -233,3 +233,18 @@ def test_merge_page_names_the_owners_before_and_after(client, org, make_customer
     client.force_login(org.manager)
     html = client.get(reverse("dedupe:merge_detail", args=[merge.pk])).content.decode()
     assert str(org.rep) in html and str(org.rep2) in html
+
+
+def test_list_names_each_agreeing_field_once(client, org, make_customer):
+    from qianke.dedupe.views import ROLE_LABELS
+
+    for name in ("北京华为技术有限公司", "华为技术（北京）有限公司"):
+        make_customer(org.rep, name, phone="010-62345678", address="北京市海淀区中关村大街1号")
+    duplicate_scan()
+    group = DuplicateGroup.objects.get()
+    notes = [e["note"] for e in group.pairs[0]["evidence"] if e["role"] == "address" and e["weight"] > 0]
+    assert len(notes) == 2, notes  # the same city and the same street: two rows of evidence, one field
+    client.force_login(org.rep)
+    body = client.get(reverse("dedupe:list")).content.decode()
+    row = body[body.index(f'id="group-{group.pk}"'):].split("</tr>")[0]
+    assert row.count(f'<span class="tag tag-muted">{ROLE_LABELS["address"]}</span>') == 1
