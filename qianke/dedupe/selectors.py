@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from qianke.accounts.models import User
 from qianke.core.errors import NotFound, ValidationFailed
+from qianke.core.normalize import CompanyName, parse_company_name
 from qianke.customers.models import Customer
 from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
 from qianke.dedupe.models import DuplicateGroup, DuplicateMember, Merge, MergedCustomer, NotDuplicatePair
@@ -186,8 +187,6 @@ def canonical_name_variants(name: str, name_norm: str, kind: str) -> set[str]:
     """Canonical names the same organisation is often registered under: the brand core alone, and with
     its place before or after it (北京华为技术 / 华为技术北京 / 华为技术), each an exact lookup in the
     name_norm index."""
-    from qianke.core.normalize import parse_company_name
-
     variants = {name_norm} if name_norm else set()
     if kind != "organization" or not name:
         return variants
@@ -202,12 +201,25 @@ def canonical_name_variants(name: str, name_norm: str, kind: str) -> set[str]:
     return variants
 
 
+def _regionless(parts: CompanyName) -> bool:
+    """A company name that names no place and no branch (华为技术, not 北京华为技术 or 华为技术北京分公司)."""
+    return not parts.regions and not parts.branch
+
+
+def _contained_regionless(ours: CompanyName, theirs: str) -> bool:
+    """Our name names no place and its core is part of theirs, which names one (华威测控 and
+    北京华威测控技术有限公司): the same company as registered, or another one in another city."""
+    if not _regionless(ours) or len(ours.core) < 2:
+        return False
+    their_parts = parse_company_name(theirs)
+    return bool(their_parts.regions) and ours.core in their_parts.core
+
+
 def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], mobiles: list[str],
                    exclude_id: int | None, full_text: bool) -> set[int]:
     """Ids of customers sharing an indexed key with the record: a canonical name variant, a mobile or a
     phone; with `full_text`, also the name's core in the full-text index (slower: the customer page's
     panel and the API use it, the save path does not)."""
-    from qianke.core.normalize import parse_company_name
     from qianke.customers import search
 
     base = Customer.objects.filter(archived_at__isnull=True, kind=kind).order_by()
@@ -219,7 +231,12 @@ def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], m
         ids.update(base.filter(mobile_norm__in=mobiles).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     if phones:
         ids.update(base.filter(phone_norm__in=phones).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
-    core = parse_company_name(name).core if kind == "organization" else name
+    core = name
+    if kind == "organization":
+        parts = parse_company_name(name)
+        # A company name without a place looks in the full-text index on save too: its registered form
+        # often has one (华威测控 for 北京华威测控技术有限公司), which no exact key finds.
+        core, full_text = parts.core, full_text or _regionless(parts)
     if full_text and core and len(core) >= 2:
         ids.update(_search_ids(search, core))
     ids.discard(exclude_id)
@@ -239,7 +256,7 @@ def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Custom
     from qianke.core import normalize
     from qianke.customers.models import Contact
     from qianke.dedupe.jobs import evidence_rows
-    from qianke.dedupe.matching import compare, customer_record
+    from qianke.dedupe.matching import REVIEW_BAND, compare, customer_record
 
     data = {f: values.get(f, getattr(instance, f, None) if instance else None) for f in RECORD_FIELDS}
     data["kind"] = data["kind"] or "organization"
@@ -262,13 +279,18 @@ def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Custom
     for contact in Contact.objects.filter(customer_id__in=[c.pk for c in found], archived_at__isnull=True):
         their_contacts.setdefault(contact.customer_id, []).append(contact)
     record = customer_record(SimpleNamespace(pk=instance.pk if instance else 0, **data), contacts)
+    ours = parse_company_name(data["name"] or "") if data["kind"] == "organization" else None
     candidates = []
     for customer in found:
         match = compare(record, customer_record(customer, their_contacts.get(customer.pk, [])))
         same_name = bool(name_norm) and customer.name_norm == name_norm
-        if match.decision == "different" and not same_name:
+        score, decision = match.score, match.decision
+        if decision == "different" and ours is not None and _contained_regionless(ours, customer.name):
+            # Too little evidence to call it the same, too likely to leave unsaid: a person decides.
+            score, decision = max(score, REVIEW_BAND[0]), "review"
+        if decision == "different" and not same_name:
             continue
-        candidates.append(Candidate(customer, match.score, match.decision, same_name, evidence_rows(match)))
+        candidates.append(Candidate(customer, score, decision, same_name, evidence_rows(match)))
     candidates.sort(key=lambda c: (-c.score, c.customer.pk))
     return candidates[:limit]
 

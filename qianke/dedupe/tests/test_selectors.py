@@ -164,10 +164,29 @@ def test_create_warns_on_name_variants_without_any_shared_phone(org):
         assert [c["id"] for c in info.value.extra["candidates"]] == [first.pk], variant
     # Same brand, another city: a branch is another customer.
     customer_create(actor=org.rep, data={"name": "上海华为技术有限公司"})
-    # The bare brand shares no exact key with the registered name, so saving stays fast and does not
-    # warn; the customer page (full-text candidates) and the scan find the pair.
-    bare = customer_create(actor=org.rep, data={"name": "华为技术"})
-    assert first.pk in [c.customer.pk for c in customer_duplicates(user=org.rep, customer_id=bare.pk)]
+
+
+@pytest.mark.parametrize(("registered", "typed"), [("北京华为技术有限公司", "华为技术"),
+                                                   ("北京华威测控技术有限公司", "华威测控技术"),
+                                                   ("北京华威测控技术有限公司", "华威测控")])
+def test_create_warns_on_the_name_without_its_region(org, registered, typed):
+    existing = customer_create(actor=org.rep, data={"name": registered})
+    with pytest.raises(NeedsConfirmation) as info:
+        customer_create(actor=org.rep, data={"name": typed})
+    candidates = {c["id"]: c for c in info.value.extra["candidates"]}
+    assert candidates[existing.pk]["decision"] in ("same", "review")
+    # The customer page lists it too.
+    bare = customer_create(actor=org.rep, data={"name": typed}, confirm_duplicate=True)
+    assert existing.pk in [c.customer.pk for c in customer_duplicates(user=org.rep, customer_id=bare.pk)]
+
+
+def test_a_name_without_region_is_reviewed_against_each_city_while_cities_stay_apart(org):
+    beijing = customer_create(actor=org.rep, data={"name": "北京华为技术有限公司"})
+    shanghai = customer_create(actor=org.rep, data={"name": "上海华为技术有限公司"})
+    with pytest.raises(NeedsConfirmation) as info:
+        customer_create(actor=org.rep, data={"name": "华为技术有限公司"})
+    assert {c["id"] for c in info.value.extra["candidates"]} == {beijing.pk, shanghai.pk}
+    assert not any(c.customer.pk == beijing.pk for c in customer_duplicates(user=org.rep, customer_id=shanghai.pk))
 
 
 @pytest.mark.parametrize(("first", "second"), [("深圳騰訊計算機系統有限公司", "深圳腾讯计算机系统有限公司"),
