@@ -404,3 +404,19 @@ def test_contact_lifecycle(org, make_customer, api):
     assert archived.status_code == 200 and archived.json()["archived_at"] is not None
     assert client.get(f"/contacts/{contact['id']}").status_code == 404
     assert client.get("/contacts", {"customer": customer.pk}).json()["count"] == 0
+
+
+def test_a_type_error_does_not_hide_the_other_fields_errors(org, api, make_customer):
+    client = api(org.rep)
+    body = {"name": "多错有限公司", "birthday": "2026-13-45", "mobile": "1380013", "email": "not-an-email",
+            "owner": "abc"}
+    response = client.post("/customers", body)
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {"birthday", "mobile", "email", "owner"}
+    customer = make_customer(org.rep, "多错乙有限公司")
+    patched = client.patch(f"/customers/{customer.pk}", {"annual_income": [1], "mobile": "12"}).json()
+    assert set(patched["fields"]) == {"annual_income", "mobile"}
+    contact = client.post("/contacts", {"customer": customer.pk, "name": "张三", "birthday": "x",
+                                        "email": "bad"}).json()
+    assert set(contact["fields"]) == {"birthday", "email"}
+    assert not Customer.objects.filter(name="多错有限公司").exists()
