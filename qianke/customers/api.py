@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from qianke.activities.api import ActivityOut
 from qianke.activities.selectors import activity_list
 from qianke.core.api import PageOut, PageParams, page_out, responses
+from qianke.core.errors import ValidationFailed
 from qianke.customers import lifecycle, reports, selectors, services
 from qianke.customers.schemas import (
     AuditEntryOut,
@@ -46,6 +48,8 @@ def _body(payload) -> tuple[dict, bool]:
 @router.get("", response=responses(PageOut[CustomerOut]), summary="List and search customers",
             description="Custom fields filter as `cf_<key>=value` query parameters (e.g. `cf_budget=50`).")
 def customer_list(request, params: Query[CustomerQuery]):
+    if params.sort not in selectors.SORTS:
+        raise ValidationFailed({"sort": [_("Choose one of: %(options)s.") % {"options": ", ".join(selectors.SORTS)}]})
     filters = selectors.CustomerFilters(
         q=params.q, status=params.status, kind=params.kind, industry=params.industry,
         province=params.province, city=params.city, district=params.district, owner=params.owner,

@@ -420,3 +420,11 @@ def test_a_type_error_does_not_hide_the_other_fields_errors(org, api, make_custo
                                         "email": "bad"}).json()
     assert set(contact["fields"]) == {"birthday", "email"}
     assert not Customer.objects.filter(name="多错有限公司").exists()
+
+
+def test_an_unknown_sort_is_refused_naming_the_parameter(org, api):
+    answer = api(org.rep).get("/customers", {"sort": "bogus"})
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["code"] == "validation_error" and list(body["fields"]) == ["sort"] and "newest" in body["fields"]["sort"][0]
+    assert api(org.rep).get("/customers", {"sort": "-name"}).status_code == 200
