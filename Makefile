@@ -18,7 +18,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/qianke init --demo-if-empty
+	$(BIN)/qianke init --demo-if-empty --host $(HOST) --port $(PORT)
 	$(BIN)/qianke serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test

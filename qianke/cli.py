@@ -20,6 +20,8 @@ from pathlib import Path
 from qianke.core.cli_text import gettext as _
 
 URL = "http://{host}:{port}"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD_FILE = "admin-password.txt"
 DEFAULT_DEMO_CUSTOMERS = 2_000
@@ -257,8 +259,10 @@ def cmd_init(args) -> int:
             print(_("Customers exist already: no demo data added."))
         else:
             _run_demo(DEFAULT_DEMO_CUSTOMERS, 1)
-    print(_("Open %(url)s and log in as “%(name)s” (start the server with: qianke serve).")
-          % {"url": URL.format(host="127.0.0.1", port=8000), "name": ADMIN_USERNAME})
+    serve = "qianke serve" + (f" --host {args.host}" if args.host != DEFAULT_HOST else "") + (
+        f" --port {args.port}" if args.port != DEFAULT_PORT else "")
+    print(_("Open %(url)s and log in as “%(name)s” (start the server with: %(command)s).")
+          % {"url": URL.format(host=args.host, port=args.port), "name": ADMIN_USERNAME, "command": serve})
     return 0
 
 
@@ -584,11 +588,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo-if-empty", action="store_true",
                    help=f"add demo data ({DEFAULT_DEMO_CUSTOMERS:,} customers) when there are no customers")
     p.add_argument("--admin-password", metavar="PW", help="the administrator's password (default: generated)")
+    p.add_argument("--host", default=DEFAULT_HOST, help="the host qianke serve will listen on (for the address "
+                   "printed)")
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help="the port qianke serve will listen on (for "
+                   "the address printed)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("serve", help="run the production web server (gunicorn)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_port, default=8000)
+    p.add_argument("--host", default=DEFAULT_HOST)
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT)
     p.add_argument("--workers", type=_positive, default=2, metavar="N", help="worker processes (default 2)")
     p.add_argument("--threads", type=_positive, default=4, metavar="N", help="threads per worker (default 4)")
     p.add_argument("--no-worker", action="store_true", help="do not start the background-job worker")

@@ -77,6 +77,13 @@ def test_user_add_with_password_and_existing_team(capsys, make_team):
     assert "Password:" not in out
 
 
+def test_init_prints_the_address_serve_will_listen_on(capsys, home):
+    code, out, err = run(capsys, "init", "--port", "8765", "--admin-password", "Qianke-Admin-2026")
+    assert code == 0, err
+    assert "http://127.0.0.1:8765" in out and "qianke serve --port 8765" in out
+    assert "8000" not in out
+
+
 def test_user_add_unknown_role_names_the_argument(capsys):
     code, out, err = run(capsys, "user", "add", "x", "--role", "boss")
     assert code == 2
