@@ -381,17 +381,38 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _team_names() -> str:
+    from qianke.accounts.models import Team
+
+    return "、".join(Team.objects.order_by("name").values_list("name", flat=True)[:50]) or "—"
+
+
 def cmd_user_add(args) -> int:
     from django.db import transaction
 
-    from qianke.accounts.services import team_get_or_create, user_create
+    from qianke.accounts.models import Team
+    from qianke.accounts.services import team_create, user_create
     from qianke.core.errors import ValidationFailed
 
     generated = args.password is None
     password = _generate_password() if generated else args.password
+    name = (args.team or "").strip()
+    team = Team.objects.filter(name=name).first() if name else None
+    parent = None
+    if args.parent_team:
+        parent = Team.objects.filter(name=args.parent_team.strip()).first()
+        if parent is None:
+            raise UsageError(_("--parent-team: there is no team “%(name)s” (teams: %(teams)s).")
+                             % {"name": args.parent_team, "teams": _team_names()})
+        if not (name and team is None and args.create_team):
+            raise UsageError(_("--parent-team: only for a team created with --create-team."))
+    if name and team is None and not args.create_team:
+        raise UsageError(_("--team: there is no team “%(name)s” (teams: %(teams)s); add --create-team to create "
+                           "it.") % {"name": name, "teams": _team_names()})
     try:
         with transaction.atomic():  # the team is created only together with the user
-            team = team_get_or_create(name=args.team.strip()) if args.team and args.team.strip() else None
+            if name and team is None:
+                team = team_create(name=name, parent=parent)
             user = user_create(username=args.name, role=args.role, password=password, team=team,
                                full_name=args.full_name or "", validate=True)
     except ValidationFailed as exc:
@@ -626,7 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = user.add_parser("add", help="add a user")
     p.add_argument("name", metavar="NAME", help="user name for logging in")
     p.add_argument("--role", required=True, choices=ROLES)
-    p.add_argument("--team", help="team name; created when missing")
+    p.add_argument("--team", help="the name of an existing team (or a new one, with --create-team)")
+    p.add_argument("--create-team", action="store_true", help="create the --team when there is none of that name")
+    p.add_argument("--parent-team", metavar="TEAM", help="with --create-team: the team the new one is under")
     p.add_argument("--password", metavar="PW", help="password (default: generated and printed)")
     p.add_argument("--full-name", default="")
     p.set_defaults(func=cmd_user_add)

@@ -59,7 +59,7 @@ def test_token_create_for_a_missing_user_fails_cleanly(capsys):
 
 def test_user_add_generates_and_prints_a_password(capsys):
     code, out, err = run(capsys, "user", "add", "wangfang", "--role", "manager", "--team", "华东组",
-                         "--full-name", "王芳")
+                         "--create-team", "--full-name", "王芳")
     assert code == 0, err
     user = User.objects.get(username="wangfang")
     assert user.role == Role.MANAGER and user.team.name == "华东组" and user.full_name == "王芳"
@@ -77,6 +77,20 @@ def test_user_add_with_password_and_existing_team(capsys, make_team):
     assert "Password:" not in out
 
 
+def test_user_add_refuses_an_unknown_team_unless_asked_to_create_it(capsys, make_team):
+    make_team("华北组")
+    code, out, err = run(capsys, "user", "add", "zhao", "--role", "sales", "--team", "华北祖")
+    assert code == 2 and "--team" in err and "华北祖" in err and "华北组" in err and "--create-team" in err
+    assert not User.objects.exists() and not Team.objects.filter(name="华北祖").exists()
+    code, out, err = run(capsys, "user", "add", "zhao", "--role", "sales", "--team", "北京小组", "--create-team",
+                         "--parent-team", "华北组", "--password", "Qianke-Strong-2026")
+    assert code == 0, err
+    team = User.objects.get(username="zhao").team
+    assert team.name == "北京小组" and team.parent.name == "华北组" and team.path.startswith(team.parent.path)
+    code, out, err = run(capsys, "user", "add", "qian", "--role", "sales", "--team", "华北组", "--parent-team", "没有")
+    assert code == 2 and "--parent-team" in err
+
+
 def test_init_prints_the_address_serve_will_listen_on(capsys, home):
     code, out, err = run(capsys, "init", "--port", "8765", "--admin-password", "Qianke-Admin-2026")
     assert code == 0, err
@@ -92,7 +106,8 @@ def test_user_add_unknown_role_names_the_argument(capsys):
 
 
 def test_user_add_weak_password_writes_nothing(capsys):
-    code, out, err = run(capsys, "user", "add", "li", "--role", "sales", "--team", "新团队", "--password", "123")
+    code, out, err = run(capsys, "user", "add", "li", "--role", "sales", "--team", "新团队", "--create-team",
+                         "--password", "123")
     assert code == 2
     assert "--password" in err
     assert not User.objects.exists()
