@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from qianke.core.cli_text import gettext as _
 
@@ -266,6 +267,26 @@ def cmd_init(args) -> int:
     return 0
 
 
+def gunicorn_options(args, known: Any) -> dict[str, Any]:
+    """gunicorn's settings for qianke serve. gunicorn 25.1+ opens a control socket (for gunicornc) at
+    $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl, one path for every instance of the same
+    user: Qianke does not use it, so it is switched off where gunicorn has it (`known`: its settings)."""
+    options: dict[str, Any] = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "worker_class": "gthread",
+        "threads": args.threads,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "qianke",
+    }
+    if "control_socket_disable" in known:
+        options["control_socket_disable"] = True
+    return options
+
+
 def cmd_serve(args) -> int:
     from gunicorn.app.base import BaseApplication
 
@@ -274,18 +295,7 @@ def cmd_serve(args) -> int:
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            options = {
-                "bind": f"{args.host}:{args.port}",
-                "workers": args.workers,
-                "worker_class": "gthread",
-                "threads": args.threads,
-                "timeout": 60,
-                "graceful_timeout": 20,
-                "accesslog": "-",
-                "errorlog": "-",
-                "proc_name": "qianke",
-            }
-            for key, value in options.items():
+            for key, value in gunicorn_options(args, self.cfg.settings).items():
                 self.cfg.set(key, value)
 
         def load(self):

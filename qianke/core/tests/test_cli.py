@@ -298,3 +298,18 @@ def test_console_script_end_to_end(tmp_path):
     assert token.returncode == 0 and token.stdout.split()[-1].startswith("qk_")
     bad = qianke("token", "create", "ghost")
     assert bad.returncode == 2 and "ghost" in bad.stderr
+
+
+def test_serve_switches_gunicorns_control_socket_off():
+    from gunicorn.config import Config
+
+    args = cli.build_parser().parse_args(["serve", "--port", "8765"])
+    options = cli.gunicorn_options(args, Config().settings)
+    assert options["bind"] == "127.0.0.1:8765"
+    if "control_socket_disable" in Config().settings:  # gunicorn 25.1 and later
+        assert options["control_socket_disable"] is True
+        config = Config()
+        for key, value in options.items():
+            config.set(key, value)
+        assert config.control_socket_disable
+    assert "control_socket_disable" not in cli.gunicorn_options(args, {"bind": None})  # older gunicorn
