@@ -172,6 +172,19 @@ def normalize_phone(value: str) -> str:
 _NON_DIGIT = re.compile(r"\D")
 
 
+def national_number(digits: str) -> str:
+    """The number without the country code, as normalize_phone gives it, from the digits of one typed
+    with +86 or 0086 (8613800138000 → 13800138000; 861062345678 and 8601062345678 → 01062345678);
+    "" when the digits do not start with a country code before a whole mainland number."""
+    if not (digits.startswith("86") or digits.startswith("0086")):
+        return ""
+    rest = digits[4:] if digits.startswith("0086") else digits[2:]
+    if _MOBILE.match(rest):
+        return rest
+    landline = rest if rest.startswith("0") else "0" + rest
+    return landline if _LANDLINE.match(landline) and len(landline) >= 10 else ""
+
+
 def phone_digits(value: str | None) -> str:
     """Digits only, for search tokens; never raises."""
     if not value:
@@ -343,6 +356,9 @@ def search_document(
         digits = phone_digits(phone)
         if len(digits) >= DIGIT_GRAM:
             digit_tokens += whole_grams(digits, DIGIT_GRAM)
+            # A number typed with +86: its national form too, which a query without the code gives.
+            if national := national_number(digits):
+                digit_tokens += whole_grams(national, DIGIT_GRAM)
     for other in others:
         text = searchable(other)
         if text:
@@ -388,6 +404,9 @@ def search_clauses(query: str) -> list[SearchClause]:
         clauses = [_clause("names", text, NAME_GRAM)]
         if len(text) >= DIGIT_GRAM:
             clauses.append(_clause("digits", text, DIGIT_GRAM))
+        # +86 138 0013 8000, 008613800138000: also the national number, as phones are indexed.
+        if national := national_number(text):
+            clauses.append(_clause("digits", national, DIGIT_GRAM))
         return clauses
     return [
         _clause("names", text, NAME_GRAM),

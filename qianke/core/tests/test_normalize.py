@@ -219,6 +219,21 @@ def test_invalid_phone_numbers_are_refused(typed):
     assert info.value.code == "invalid_phone"
 
 
+@pytest.mark.parametrize(
+    ("digits", "expected"),
+    [("8613800138000", "13800138000"), ("008613800138000", "13800138000"), ("861062345678", "01062345678"),
+     ("8601062345678", "01062345678"), ("00862155551234", "02155551234"), ("13800138000", ""),
+     ("01062345678", ""), ("86032866", ""), ("8613", "")],
+)
+def test_national_number_drops_the_country_code_of_a_whole_number_only(digits, expected):
+    assert n.national_number(digits) == expected
+
+
+def test_search_document_indexes_a_number_typed_with_the_country_code_in_its_national_form_too():
+    tokens = n.search_document(names=[], phones=["+86 10 6234 5678"], others=[]).digits.split()
+    assert tokens == n.whole_grams("861062345678", 4) + n.whole_grams("01062345678", 4)
+
+
 def test_phone_digits_never_raises_and_keeps_only_digits():
     assert n.phone_digits("010-6234 5678 转 801") == "01062345678801"
     assert n.phone_digits("１３８") == "138"

@@ -52,11 +52,9 @@ def _update(connection, table: str, key: str, columns: tuple[str, ...], rows: li
 
 def forwards(apps, schema_editor):
     from qianke.core import normalize
-    from qianke.customers.services import customer_search_document
 
     Customer = apps.get_model("customers", "Customer")
     Contact = apps.get_model("customers", "Contact")
-    CustomerSearch = apps.get_model("customers", "CustomerSearch")
     connection = schema_editor.connection
     names: list[tuple[int, str]] = []
     rebuild: set[int] = set()
@@ -73,7 +71,18 @@ def forwards(apps, schema_editor):
         if _traditional(name):
             rebuild.add(customer_id)
     _update(connection, Customer._meta.db_table, "id", ("name_norm",), names)
-    ids = sorted(rebuild)
+    rebuild_search_entries(apps, connection, rebuild)
+
+
+def rebuild_search_entries(apps, connection, customer_ids) -> None:
+    """The search entries of these customers (the active ones that have one) computed again by
+    customers.services.customer_search_document, in batches. Migration 0012 uses it too."""
+    from qianke.customers.services import customer_search_document
+
+    Customer = apps.get_model("customers", "Customer")
+    Contact = apps.get_model("customers", "Contact")
+    CustomerSearch = apps.get_model("customers", "CustomerSearch")
+    ids = sorted(customer_ids)
     for start in range(0, len(ids), WRITE_BATCH):
         batch = ids[start:start + WRITE_BATCH]
         contacts: dict[int, list] = {}

@@ -104,6 +104,20 @@ def test_search_by_phone_fragment_of_four_or_more_digits(book, query, expected):
     assert everywhere(book, query) == expected
 
 
+def test_phone_queries_with_the_country_code_find_what_the_national_number_finds(book, make_customer):
+    make_customer(book.rep, "甲方贸易有限公司", mobile="13800138000")
+    make_customer(book.rep, "乙方贸易有限公司", mobile="+86 138 0013 8000")
+    make_customer(book.rep, "丙方贸易有限公司", phone="+86 10 6234 5678")
+    mobile = everywhere(book, "13800138000")
+    assert mobile == {"甲方贸易有限公司", "乙方贸易有限公司"}
+    for query in ("008613800138000", "+86 138 0013 8000", "+8613800138000", "86 13800138000"):
+        assert everywhere(book, query) == mobile, query
+    landline = everywhere(book, "010-62345678")
+    assert landline == {HUAWEI, "丙方贸易有限公司"}
+    for query in ("+86 10 6234 5678", "0086 10 62345678", "+86 010 6234 5678", "+86-10-62345678"):
+        assert everywhere(book, query) == landline, query
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [("sales@huawei.com", {HUAWEI}), ("li.na@huawei.com", {HUAWEI}), ("lina", {HUAWEI}),
@@ -226,6 +240,36 @@ def test_migration_simplifies_stored_names_and_search_entries(book, make_custome
     assert after == before
     assert everywhere(book, "腾讯") == {"深圳騰訊計算機系統有限公司"}
     assert everywhere(book, "张伟") == {"长沙湘江贸易有限公司"}
+
+
+def test_migration_indexes_numbers_typed_with_the_country_code_in_their_national_form(book, make_customer,
+                                                                                        make_contact):
+    """Entries written before national forms were indexed are rebuilt by migration 0012; the others
+    are left as they are."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from qianke.core import normalize
+    from qianke.customers.models import CustomerSearch
+
+    coded = make_customer(book.rep, "丙方贸易有限公司", phone="+86 10 6234 5678")
+    contact_coded = make_customer(book.rep, "丁方贸易有限公司")
+    make_contact(book.rep, contact_coded, "赵六", mobile="0086 139 1111 2222")
+    before = {e.customer_id: (e.names, e.pinyin, e.digits, e.other) for e in CustomerSearch.objects.all()}
+    for customer, number in ((coded, "+86 10 6234 5678"), (contact_coded, "0086 139 1111 2222")):
+        entry = CustomerSearch.objects.get(customer=customer)
+        national = " ".join(normalize.whole_grams(normalize.national_number(normalize.phone_digits(number)), 4))
+        CustomerSearch.objects.filter(pk=entry.pk).update(digits=entry.digits.replace(" " + national, ""))
+    assert everywhere(book, "010-62345678") == {HUAWEI}
+    migration = importlib.import_module("qianke.customers.migrations.0012_search_phones_national")
+    migration.forwards(apps, SimpleNamespace(connection=connection))
+    after = {e.customer_id: (e.names, e.pinyin, e.digits, e.other) for e in CustomerSearch.objects.all()}
+    assert after == before
+    assert everywhere(book, "010-62345678") == {HUAWEI, "丙方贸易有限公司"}
+    assert everywhere(book, "13911112222") == {"丁方贸易有限公司"}
 
 
 def test_queries_with_nothing_searchable_find_nothing(book):
