@@ -45,7 +45,7 @@ def _text(label, *, max_length: int | None = None, **attrs) -> forms.CharField:
 # Which model fields each kind of customer shows; the rest keep their stored values untouched.
 COMMON_FIELDS = ["name", "status", "potential_kind", "relation_class", "industry", "owner", "team", "tags",
                  "source"]  # source: at registration only (qianke.leads)
-ORGANIZATION_FIELDS = ["short_name", "enterprise_nature", "production_mode", "scale"]
+ORGANIZATION_FIELDS = ["short_name", "credit_code", "enterprise_nature", "production_mode", "scale"]
 INDIVIDUAL_FIELDS = ["gender", "birthday", "occupation", "annual_income", "education"]
 CONTACT_FIELDS = [
     "phone",
@@ -110,6 +110,7 @@ class CustomerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, widget=forms.HiddenInput)
     name = _text(_("Name"), max_length=200, autocomplete="off")
     short_name = _text(_("Short name"), max_length=100)
+    credit_code = _text(_("Unified social credit code"), max_length=30, autocomplete="off")
     status = _choice(_("Status"), Status.choices, blank=False)
     potential_kind = _choice(_("Potential-customer kind"), PotentialKind.choices)
     relation_class = _choice(_("Relation class"), RelationClass.choices, blank=False)

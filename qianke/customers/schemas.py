@@ -43,6 +43,7 @@ class CustomerOut(Schema):
     kind: str
     name: str
     short_name: str
+    credit_code: str
     status: str
     potential_kind: str
     relation_class: str
@@ -88,6 +89,9 @@ class CustomerPatch(InSchema):
     kind: str | None = Field(None, description=_one_of(Kind))
     name: str | None = None
     short_name: str | None = None
+    credit_code: str | None = Field(None, description="Unified social credit code (统一社会信用代码) of an "
+                                    "organisation: 18 characters with a correct check character.",
+                                    examples=["91440300708461136T"])
     status: str | None = Field(None, description=_one_of(Status))
     potential_kind: str | None = Field(None, description=_one_of(PotentialKind))
     relation_class: str | None = Field(None, description=_one_of(RelationClass))
@@ -124,7 +128,7 @@ class CustomerIn(CustomerPatch):
 
 
 class CustomerQuery(PageParams):
-    q: str = Field("", description="Search names, pinyin, phone numbers, e-mail and code.")
+    q: str = Field("", description="Search names, pinyin, phone numbers, e-mail, code and credit code.")
     status: str = ""
     kind: str = ""
     industry: str = ""

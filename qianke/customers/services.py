@@ -44,7 +44,7 @@ CODE_PREFIX = "KH"
 CUSTOMER_TEXT_FIELDS = {
     "name": 200, "short_name": 100, "province": 30, "city": 30, "district": 30, "address": 300,
     "phone": 40, "mobile": 30, "fax": 40, "email": 254, "website": 200, "postcode": 6,
-    "occupation": 100, "notes": 20000,
+    "occupation": 100, "notes": 20000, "credit_code": 30,
 }
 CUSTOMER_CHOICE_FIELDS = {
     "kind": Kind, "status": Status, "potential_kind": PotentialKind, "relation_class": RelationClass,
@@ -122,6 +122,43 @@ def _clean_contact_channels(errors: dict, data: dict, cleaned: dict) -> None:
             cleaned[norm_field] = canonical
         if field in ("email", "postcode"):
             cleaned[field] = normalize.to_halfwidth(value).strip()
+
+
+def _clean_credit_code(errors: dict, cleaned: dict, kind: str) -> None:
+    """credit_code: an organisation's, checked with its check character; the canonical 18 characters
+    go beside what was typed."""
+    if "credit_code" not in cleaned:
+        return
+    value = cleaned["credit_code"]
+    cleaned["credit_code_norm"] = ""
+    if not value:
+        return
+    if kind != Kind.ORGANIZATION:
+        _add(errors, "credit_code", _("Only organisations have a unified social credit code."))
+        return
+    try:
+        cleaned["credit_code_norm"] = normalize.normalize_credit_code(value)
+    except ValidationError as exc:
+        errors.setdefault("credit_code", []).extend(_messages(exc))
+
+
+DIVISION_FIELDS = ("province", "city", "district")
+
+
+def _fill_divisions(cleaned: dict, instance: Customer | None) -> None:
+    """Province, city and district left empty are read from the address (with the parts given put before
+    it: 天河区 and 天河路 100 号 tell 广州市), as core.normalize.address_divisions gives them; what the user
+    gave is never changed. Only when the address or one of the parts is being saved, and there is an
+    address."""
+    if instance is not None and not any(f in cleaned for f in ("address", *DIVISION_FIELDS)):
+        return
+    current = {f: cleaned.get(f, getattr(instance, f, "") if instance else "") for f in ("address", *DIVISION_FIELDS)}
+    if all(current[f] for f in DIVISION_FIELDS) or not current["address"]:
+        return
+    found = normalize.address_divisions("".join(current[f] for f in (*DIVISION_FIELDS, "address")))
+    for field, value in zip(DIVISION_FIELDS, found, strict=True):
+        if value and not current[field]:
+            cleaned[field] = value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,6 +254,7 @@ def clean_customer_data(
     if "team" in data:
         cleaned["team"] = _resolve_team(errors, actor, data["team"])
     kind = cleaned.get("kind") or (instance.kind if instance else Kind.ORGANIZATION)
+    _clean_credit_code(errors, cleaned, kind)
     status = cleaned.get("status") or (instance.status if instance else Status.POTENTIAL)
     if status != Status.POTENTIAL:
         cleaned["potential_kind"] = ""
@@ -241,6 +279,7 @@ def clean_customer_data(
                 _add(errors, "tags", _("A tag has at most 50 characters."))
     if errors:
         raise ValidationFailed(errors)
+    _fill_divisions(cleaned, instance)
     if "name" in cleaned or (instance is not None and "kind" in cleaned):
         # A kind change alone re-normalises the stored name: people and companies normalise differently.
         name = cleaned.get("name", instance.name if instance else "")
@@ -347,7 +386,7 @@ def customer_update(
             cleaned["team"] = cleaned["owner"].team
         if not confirm_duplicate and any(
             key in cleaned and cleaned[key] != getattr(customer, key) for key in ("name_norm", "mobile_norm",
-                                                                                 "phone_norm")):
+                                                                                 "phone_norm", "credit_code_norm")):
             _check_duplicate(actor=actor, customer_name=cleaned.get("name", customer.name),
                              kind=cleaned.get("kind", customer.kind), values=cleaned,
                              instance=customer)
@@ -416,7 +455,8 @@ def customer_restore(*, actor: User, customer_id: int) -> Customer:
 def customer_search_document(customer: Customer, contacts: Iterable[Contact]) -> normalize.SearchDocument:
     names = [customer.name, customer.short_name]
     phones = [customer.phone, customer.mobile, customer.fax]
-    others = [customer.email, customer.code]
+    # The credit code is searched like the customer code (core.demo passes namespaces without one).
+    others = [customer.email, customer.code, getattr(customer, "credit_code_norm", "")]
     for contact in contacts:
         names.append(contact.name)
         phones += [contact.phone, contact.mobile]

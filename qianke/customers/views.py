@@ -133,6 +133,7 @@ PROFILE_FIELDS = {
         "code",
         "name",
         "short_name",
+        "credit_code",
         "kind",
         "status",
         "potential_kind",

@@ -3,9 +3,10 @@ other rows of the file, cheap enough for a million rows.
 
 Per batch of rows:
 1. each row's indexed keys are collected: its canonical name variants (as the create/edit check makes
-   them, selectors.canonical_name_variants) and its mobile and phone numbers (of the customer and its contact);
+   them, selectors.canonical_name_variants), its mobile and phone numbers (of the customer and its
+   contact) and an organisation's credit code;
 2. the existing customers holding any of those keys are read with a few set-wise queries on the
-   indexed columns (name_norm, mobile_norm, phone_norm), not one query per row;
+   indexed columns (name_norm, mobile_norm, phone_norm, credit_code_norm), not one query per row;
 3. earlier rows are found through an in-memory key → row map;
 4. only the candidate pairs are scored by the matching engine; "same" and "review" pairs are kept.
 
@@ -109,6 +110,11 @@ def row_keys(row: IncomingRow) -> tuple[frozenset[str], set[str], set[str]]:
     return variants, mobiles, phones
 
 
+def _credit_code(row: IncomingRow) -> str:
+    """An organisation row's canonical credit code (cleaned values hold credit_code_norm), or ""."""
+    return row.values.get("credit_code_norm") or "" if row.kind == "organization" else ""
+
+
 def name_variants(values: dict[str, Any]) -> frozenset[str]:
     """The canonical name variants of cleaned customer values (name, name_norm, kind)."""
     return _variants(
@@ -174,32 +180,42 @@ class IncomingCheck:
     # -- existing customers ----------------------------------------------------------------------
 
     @staticmethod
-    def _existing_keys(names: set[str], mobiles: set[str], phones: set[str]) -> list[tuple]:
-        """(id, kind, name_norm, mobile_norm, phone_norm) of the active customers holding any key."""
-        if not (names or mobiles or phones):
+    def _existing_keys(names: set[str], mobiles: set[str], phones: set[str],
+                       codes: set[str] | frozenset[str] = frozenset()) -> list[tuple]:
+        """(id, kind, name_norm, mobile_norm, phone_norm, credit_code_norm) of the active customers
+        holding any key."""
+        if not (names or mobiles or phones or codes):
             return []
         if connection.vendor == "postgresql":
-            # One statement (a bitmap OR of the three indexes) with each key list as one text split
-            # on the server: IN lists or arrays of thousands of values cost more to quote on the client
-            # (Django binds parameters client-side) than the lookup costs on the server.
+            # One statement (a bitmap OR of the indexes) with each key list as one text split on the
+            # server: IN lists or arrays of thousands of values cost more to quote on the client
+            # (Django binds parameters client-side) than the lookup costs on the server. The credit
+            # codes only when there are any, with the partial index's condition spelled out so that
+            # the planner uses it for a long list too.
+            by_code = ("OR (credit_code_norm <> '' AND credit_code_norm = ANY(string_to_array(%s, chr(31))))"
+                       if codes else "")
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT id, kind, name_norm, mobile_norm, phone_norm FROM {Customer._meta.db_table} "
+                    "SELECT id, kind, name_norm, mobile_norm, phone_norm, credit_code_norm "
+                    f"FROM {Customer._meta.db_table} "
                     "WHERE archived_at IS NULL AND (name_norm = ANY(string_to_array(%s, chr(31))) "
                     "OR mobile_norm = ANY(string_to_array(%s, chr(31))) "
-                    "OR phone_norm = ANY(string_to_array(%s, chr(31))))",
+                    f"OR phone_norm = ANY(string_to_array(%s, chr(31))) {by_code})",
                     [
                         "\x1f".join(sorted(k.replace("\x1f", "") for k in keys))
-                        for keys in (names, mobiles, phones)
+                        for keys in (names, mobiles, phones, *([codes] if codes else []))
                     ],
                 )
                 return cursor.fetchall()
         base: QuerySet = Customer.objects.filter(archived_at__isnull=True).order_by()
         found: dict[int, tuple] = {}
-        for column, keys in (("name_norm", names), ("mobile_norm", mobiles), ("phone_norm", phones)):
+        for column, keys in (("name_norm", names), ("mobile_norm", mobiles), ("phone_norm", phones),
+                             ("credit_code_norm", codes)):
+            # The credit codes' partial index: SQLite uses it when the query spells out its condition.
+            rows = base.exclude(credit_code_norm="") if column == "credit_code_norm" else base
             for chunk in _chunks(sorted(keys)):
-                for values in base.filter(**{f"{column}__in": chunk}).values_list(
-                    "id", "kind", "name_norm", "mobile_norm", "phone_norm"
+                for values in rows.filter(**{f"{column}__in": chunk}).values_list(
+                    "id", "kind", "name_norm", "mobile_norm", "phone_norm", "credit_code_norm"
                 ):
                     found[values[0]] = values
         return list(found.values())
@@ -240,13 +256,14 @@ class IncomingCheck:
             all_names |= names
             all_mobiles |= mobiles
             all_phones |= phones
+        codes = {row.key: code for row, *_keys in keyed if (code := _credit_code(row))}
         kinds: dict[int, str] = {}
         index: dict[str, list[int]] = {}
-        for cid, kind, name_norm, mobile_norm, phone_norm in self._existing_keys(
-            all_names, all_mobiles, all_phones
+        for cid, kind, name_norm, mobile_norm, phone_norm, credit_code in self._existing_keys(
+            all_names, all_mobiles, all_phones, set(codes.values())
         ):
             kinds[cid] = kind
-            for key in {"n" + name_norm, "t" + mobile_norm, "t" + phone_norm.split("-")[0]}:
+            for key in {"n" + name_norm, "t" + mobile_norm, "t" + phone_norm.split("-")[0], "c" + credit_code}:
                 if len(key) > 1:
                     index.setdefault(key, []).append(cid)
         # The same cap per key as the create/edit check: a switchboard number shared by hundreds of
@@ -261,6 +278,8 @@ class IncomingCheck:
             self._rows.clear()
         for row, names, _mobiles, phones in keyed:
             keys = {"n" + n for n in names} | {"t" + p for p in phones}
+            if row.key in codes:
+                keys.add("c" + codes[row.key])
             customers = {cid for key in keys for cid in index.get(key, ()) if kinds[cid] == row.kind}
             earlier = {
                 other

@@ -30,7 +30,7 @@ BATCH = 20_000
 # In the order of record_from_values's parameters (id as pk; a test holds them together). The custom
 # fields are read as text, at their position.
 CUSTOMER_COLUMNS = ("id", "kind", "name", "short_name", "province", "city", "district", "address", "postcode",
-                    "phone", "mobile", "email", "birthday", "custom")
+                    "phone", "mobile", "email", "birthday", "custom", "credit_code_norm")
 CUSTOM = CUSTOMER_COLUMNS.index("custom")
 READ_COLUMNS = tuple("custom_text" if column == "custom" else column for column in CUSTOMER_COLUMNS)
 CONTACT_COLUMNS = ("customer_id", "name", "phone", "mobile", "email")

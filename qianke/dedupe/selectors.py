@@ -144,7 +144,7 @@ CANDIDATES_PER_KEY = 20
 SEARCH_CANDIDATES = 30
 SEARCH_BUDGET_MS = 30
 RECORD_FIELDS = ("kind", "name", "short_name", "province", "city", "district", "address", "postcode", "phone",
-                 "mobile", "email", "birthday", "custom")
+                 "mobile", "email", "birthday", "custom", "credit_code_norm")
 
 
 @dataclass
@@ -216,10 +216,10 @@ def _contained_regionless(ours: CompanyName, theirs: str) -> bool:
 
 
 def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], mobiles: list[str],
-                   exclude_id: int | None, full_text: bool) -> set[int]:
-    """Ids of customers sharing an indexed key with the record: a canonical name variant, a mobile or a
-    phone; with `full_text`, also the name's core in the full-text index (slower: the customer page's
-    panel and the API use it, the save path does not)."""
+                   exclude_id: int | None, full_text: bool, credit_code: str = "") -> set[int]:
+    """Ids of customers sharing an indexed key with the record: a canonical name variant, a mobile, a
+    phone or the credit code; with `full_text`, also the name's core in the full-text index (slower:
+    the customer page's panel and the API use it, the save path does not)."""
     from qianke.customers import search
 
     base = Customer.objects.filter(archived_at__isnull=True, kind=kind).order_by()
@@ -231,6 +231,9 @@ def _candidate_ids(*, kind: str, name_norm: str, name: str, phones: list[str], m
         ids.update(base.filter(mobile_norm__in=mobiles).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     if phones:
         ids.update(base.filter(phone_norm__in=phones).values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
+    if credit_code:  # the partial index's condition spelled out: SQLite uses the index only then
+        ids.update(base.filter(credit_code_norm=credit_code).exclude(credit_code_norm="")
+                   .values_list("pk", flat=True)[:CANDIDATES_PER_KEY])
     core = name
     if kind == "organization":
         parts = parse_company_name(name)
@@ -271,7 +274,8 @@ def duplicate_candidates(*, user: User, values: dict[str, Any], instance: Custom
     phones.discard("")
     ids = _candidate_ids(kind=data["kind"], name_norm=name_norm, name=data["name"] or "",
                          phones=sorted(phones | mobiles), mobiles=sorted(mobiles),
-                         exclude_id=instance.pk if instance else None, full_text=full_text)
+                         exclude_id=instance.pk if instance else None, full_text=full_text,
+                         credit_code=data["credit_code_norm"] if data["kind"] == "organization" else "")
     if not ids:
         return []
     found = list(Customer.objects.visible_to(user).filter(pk__in=ids, kind=data["kind"]).select_related("owner"))

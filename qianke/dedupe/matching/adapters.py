@@ -24,15 +24,18 @@ def customer_record(customer, contacts: Iterable = ()) -> Record:
         customer.pk, customer.kind, customer.name, getattr(customer, "short_name", ""), customer.province, customer.city,
         customer.district, customer.address, customer.postcode, customer.phone, customer.mobile, customer.email,
         getattr(customer, "birthday", None), getattr(customer, "custom", None),
-        [(c.name, c.phone, c.mobile, c.email) for c in contacts],
+        getattr(customer, "credit_code_norm", ""), [(c.name, c.phone, c.mobile, c.email) for c in contacts],
     )
 
 
 def record_from_values(pk, kind: str, name: str, short_name: str, province: str, city: str, district: str,
                        address: str, postcode: str, phone: str, mobile: str, email: str,
-                       birthday: dt.date | None, custom: Mapping | None,
+                       birthday: dt.date | None, custom: Mapping | None, credit_code_norm: str = "",
                        contacts: Sequence[tuple[str, str, str, str]] = ()) -> Record:
     """A Record from a customer's columns and its contacts' (name, phone, mobile, email).
+
+    The credit code is the customer's column (canonical), and any kept in a custom field before there
+    was one.
 
     The scan reads a million customers as plain tuples and builds their records here, without a model
     instance or a namespace per row; customer_record gives the same Record from objects.
@@ -62,5 +65,6 @@ def record_from_values(pk, kind: str, name: str, short_name: str, province: str,
         return Record(id=str(pk), kind=INDIVIDUAL, values=values)
     values["short_name"] = (short_name,) if short_name else ()
     values["contact"] = tuple(filter(None, names))
-    values["credit_code"] = _custom(custom, CREDIT_CODE_KEYS)
+    codes = _custom(custom, CREDIT_CODE_KEYS)
+    values["credit_code"] = (credit_code_norm, *codes) if credit_code_norm else codes
     return Record(id=str(pk), kind=ORGANIZATION, values=values)

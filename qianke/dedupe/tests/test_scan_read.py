@@ -74,8 +74,10 @@ def test_the_custom_fields_are_read_at_their_position_wherever_it_is(varied, mon
     real = adapters.record_from_values
     moved = ("id", "custom", *(c for c in jobs.CUSTOMER_COLUMNS if c not in ("id", "custom")))
 
+    where = jobs.CUSTOMER_COLUMNS.index("custom") - 1  # among the columns after id, in the real order
+
     def record_from_values(pk, custom, *rest):
-        return real(pk, *rest[:-1], custom, rest[-1])
+        return real(pk, *rest[:where], custom, *rest[where:])
 
     monkeypatch.setattr(jobs, "CUSTOMER_COLUMNS", moved)
     monkeypatch.setattr(jobs, "CUSTOM", 1)
