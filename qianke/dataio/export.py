@@ -28,7 +28,7 @@ from qianke.customers.selectors import CustomerFilters, customer_queryset
 
 BLOCK = 2_000
 # Model fields exported, in the order of the customer form.
-FIELDS = ("code", "name", "short_name", "kind", "status", "potential_kind", "relation_class", "industry",
+FIELDS = ("code", "name", "short_name", "credit_code", "kind", "status", "potential_kind", "relation_class", "industry",
           "enterprise_nature", "production_mode", "scale", "province", "city", "district", "address", "postcode",
           "phone", "mobile", "fax", "email", "website", "gender", "birthday", "occupation", "annual_income",
           "education", "notes")

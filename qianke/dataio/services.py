@@ -258,7 +258,11 @@ def _stored_values(row: PreparedRow, mapping: dict[str, str]) -> dict[str, Any]:
             values[target] = row.code
         else:
             values[target] = customer.get(name, "")
-    for canonical in ("name_norm", "mobile_norm", "phone_norm"):
+    # Province, city and district read from the address (customers.services fills the empty ones).
+    for division in ("province", "city", "district"):
+        if division not in values and customer.get(division):
+            values[division] = customer[division]
+    for canonical in ("name_norm", "mobile_norm", "phone_norm", "credit_code_norm"):
         if customer.get(canonical):
             values[canonical] = customer[canonical]
     return values
@@ -400,10 +404,11 @@ def _utc(value):
 def _search_row(customer: dict[str, Any], contacts: list[dict[str, Any]],
                 parts: dict[str, str] | None = None) -> dict[str, Any]:
     """The customer's search entry, token for token as customers.services.customer_search_document
-    makes it. All but the code's tokens (`parts`, see _search_parts) may come computed already, by a
-    worker process before the code was allocated."""
+    makes it. All but the codes' tokens (customer code and credit code; `parts`, see _search_parts) may
+    come computed already, by a worker process before the code was allocated."""
     parts = parts or _search_parts(customer, contacts)
-    code = normalize.search_document(names=[], phones=[], others=[customer.get("code", "")])
+    code = normalize.search_document(names=[], phones=[], others=[customer.get("code", ""),
+                                                                  customer.get("credit_code_norm", "")])
     return {"customer_id": customer["id"], "names": parts["names"], "pinyin": parts["pinyin"],
             "digits": _joined(parts["phone_digits"], parts["email_digits"], code.digits, parts["contact_digits"]),
             "other": _joined(parts["email_other"], code.other, parts["contact_other"])}
@@ -959,7 +964,9 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
 # Tables an import fills whose plain B-tree indexes a large import suspends (see _PlainIndexes),
 # and the indexes it keeps: those the duplicate check and the writes read while the import runs.
 SUSPENDED_TABLES = ("customers_customer", "customers_contact", "activities_activity", "customers_statuschange")
-KEPT_INDEX_COLUMNS = ("(name_norm)", "(mobile_norm)", "(phone_norm)", "(customer_id)")
+KEPT_INDEX_COLUMNS = ("(name_norm)", "(mobile_norm)", "(phone_norm)", "(customer_id)",
+                      # the credit codes' partial index (customers with a code only), as PostgreSQL writes it
+                      "(credit_code_norm) WHERE (NOT ((credit_code_norm)::text = ''::text))")
 # Tables whose foreign keys it suspends: those and the search entries and the ledger.
 KEYED_TABLES = (*SUSPENDED_TABLES, "customers_customersearch", "dataio_importedrow")
 

@@ -155,8 +155,10 @@ def import_mapping(request, token: str):
         # Fields in the file's column order, then the canonical forms used for matching and search.
         order = {h: i for i, h in enumerate(info["headers"])}
         fields = sorted(preview["mapping"], key=lambda f: order.get(preview["mapping"][f], 0))
+        # Province, city and district read from the address when the file has no column for them.
+        fields += [f for f in ("province", "city", "district") if f not in fields]
         canonical = {"name_norm": _("Name for duplicate checks"), "mobile_norm": _("Mobile, canonical"),
-                     "phone_norm": _("Phone, canonical")}
+                     "phone_norm": _("Phone, canonical"), "credit_code_norm": _("Credit code, canonical")}
         for row in preview["rows"]:
             if row["errors"]:
                 row["shown"] = []

@@ -50,8 +50,8 @@ def test_a_large_import_drops_the_plain_indexes_for_the_load_and_builds_them_aga
     assert job.status == ImportJob.Status.DONE and job.created_customers == 30
     during = large[0]
     assert "customer_status_idx" not in during and "customers_customer_updated_at_3ada91f5" not in during
-    # The duplicate check's lookups and the primary and unique keys stay.
-    assert {"customer_mobile_idx", "customer_phone_idx", "customers_customer_pkey",
+    # The duplicate check's lookups (the credit codes' partial index too) and the primary and unique keys stay.
+    assert {"customer_mobile_idx", "customer_phone_idx", "customer_credit_code_idx", "customers_customer_pkey",
             "customers_customer_code_key", "customers_contact_customer_id_b9afc0da"} <= during
     assert "customers_contact_customer_id_b9afc0da_fk_customers_customer_id" not in during
     assert "dataio_importedrow_job_id_382445ea_fk_dataio_importjob_id" not in during
