@@ -201,7 +201,7 @@ def test_demo_leaves_the_customers_already_there_alone(capsys, home, make_user, 
 
     team = Team.objects.create(name="华东一组")
     rep = make_user(Role.SALES, team=team)
-    real = [make_customer(rep, name=f"杭州真实客户{n}有限公司", phone="0571-8888800%d" % n, district="西湖区",
+    real = [make_customer(rep, name=f"杭州真实客户{n}有限公司", phone=f"0571-8888800{n}", district="西湖区",
                           postcode="310000") for n in range(3)]
     before = {c.pk: (c.name, c.short_name, c.district, c.postcode, c.phone, c.updated_at) for c in
               Customer.objects.filter(pk__in=[c.pk for c in real])}
