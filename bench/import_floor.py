@@ -237,13 +237,14 @@ def stage(source_url: str, job: int, base_url: str, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     src = connect(source_url)
     base = connect(base_url)
-    src.execute("CREATE TEMP TABLE floor_customers AS SELECT customer_id AS id FROM dataio_importedrow "
+    src.execute("SET work_mem = '256MB'")
+    src.execute("CREATE TEMP TABLE floor_customers AS SELECT customer_id AS created_id FROM dataio_importedrow "
                 "WHERE job_id = %s AND customer_created", [job])
-    src.execute("CREATE UNIQUE INDEX ON floor_customers (id)")
+    src.execute("CREATE UNIQUE INDEX ON floor_customers (created_id)")
     src.execute("CREATE TEMP TABLE floor_groups AS SELECT id FROM dedupe_duplicategroup WHERE import_job_id = %s",
                 [job])
-    src.execute("ANALYZE floor_customers, floor_groups")
-    created = "(SELECT id FROM floor_customers)"
+    src.execute("ANALYZE floor_customers, floor_groups, dataio_importedrow")
+    created = "(SELECT created_id FROM floor_customers)"
     filters = {
         "dataio_importjob": ("id = %s", [job]),
         "customers_customer": (f"id IN {created}", []),
@@ -268,18 +269,31 @@ def stage(source_url: str, job: int, base_url: str, folder: Path) -> dict:
         high = base.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
         offsets[table] = (high + 1 - low) if low is not None else 0
     base_customers = base.execute("SELECT min(id), count(*) FROM customers_customer").fetchone()
+    if not base_customers[1]:
+        # An empty base: the members that were existing customers in the source have nothing to be.
+        filters["dedupe_duplicatemember"] = (f"group_id IN (SELECT id FROM floor_groups) AND customer_id IN {created}",
+                                             [])
     manifest: dict = {"job": job, "tables": {}, "offsets": offsets}
     for table in STAGED:
-        columns = columns_of(src, table)
-        if columns != columns_of(base, table):
-            raise SystemExit(f"{table}: the source and the base have different columns")
+        # The base's columns (its schema may be newer than the source's): a column the source lacks
+        # gets NULL, or the empty value of its type when it is NOT NULL (Django sets no database defaults).
+        columns = columns_of(base, table)
+        source_columns = set(columns_of(src, table))
+        missing = {name: (nullable == "YES", kind) for name, nullable, kind in base.execute(
+            "SELECT column_name, is_nullable, data_type FROM information_schema.columns WHERE table_name = %s "
+            "AND table_schema = current_schema()", [table]).fetchall() if name not in source_columns}
         refs = references(src, table)
         key = primary_key(src, table)
         expressions = []
+        joins = []
         for column in columns:
             q = f'"{column}"'
             target = refs.get(column)
-            if column == key and table in offsets:
+            if column in missing:
+                nullable, kind = missing[column]
+                expressions.append("NULL" if nullable else {"boolean": "false", "jsonb": "'{}'::jsonb"}.get(
+                    kind, "0" if kind in ("integer", "bigint", "smallint", "numeric", "double precision") else "''"))
+            elif column == key and table in offsets:
                 expressions.append(f"{q} + {offsets[table]}")
             elif column == key and table == "customers_customersearch":
                 expressions.append(f"{q} + {offsets['customers_customer']}")
@@ -288,9 +302,13 @@ def stage(source_url: str, job: int, base_url: str, folder: Path) -> dict:
             elif target == "customers_customer":
                 # The import's own customers follow it; customers that were there before it (a
                 # duplicate group's other members) become existing customers of the base.
+                # Joined, not `IN (SELECT …)` in the CASE: that subplan was not hashed and scanned
+                # the import's customers for every row.
+                alias = f"f{len(joins)}"
+                joins.append(f"LEFT JOIN floor_customers {alias} ON {alias}.created_id = t.{q}")
                 expressions.append(
-                    f"CASE WHEN {q} IN {created} THEN {q} + {offsets['customers_customer']} "
-                    f"WHEN {q} IS NOT NULL THEN {base_customers[0]} + mod({q}, {max(base_customers[1], 1)}) END")
+                    f"CASE WHEN {alias}.created_id IS NOT NULL THEN {q} + {offsets['customers_customer']} "
+                    f"WHEN {q} IS NOT NULL THEN {base_customers[0] or 0} + mod({q}, {max(base_customers[1], 1)}) END")
             elif target in offsets:
                 expressions.append(f"{q} + {offsets[target]}")
             elif target is not None:
@@ -303,12 +321,14 @@ def stage(source_url: str, job: int, base_url: str, folder: Path) -> dict:
         path = folder / f"{table}.copy"
         rows = 0
         with path.open("wb") as out, src.cursor() as cursor:
-            query = f"COPY (SELECT {', '.join(expressions)} FROM {table} WHERE {where}) TO STDOUT"
+            query = (f"COPY (SELECT {', '.join(expressions)} FROM {table} t {' '.join(joins)} "
+                     f"WHERE {where}) TO STDOUT")
             with cursor.copy(query, params or None) as copy:
                 for data in copy:
                     out.write(data)
                     rows += bytes(data).count(b"\n")
-        manifest["tables"][table] = {"columns": columns, "rows": rows, "bytes": path.stat().st_size}
+        manifest["tables"][table] = {"columns": columns, "rows": rows, "bytes": path.stat().st_size,
+                                     "filled": sorted(missing)}
         print(f"  staged {table}: {rows:,} rows, {path.stat().st_size / 2**20:.0f} MB", flush=True)
     manifest["read_rows"] = src.execute("SELECT read_rows FROM dataio_importjob WHERE id = %s", [job]).fetchone()[0]
     src.close()
