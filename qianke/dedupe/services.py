@@ -35,12 +35,14 @@ MAX_MERGE = 20
 # Fields a merge chooses a surviving value for. Kind and status are not among them: a merge joins records
 # of one kind, and the lifecycle changes only through its transition function.
 MERGE_FIELDS = [
-    "name", "short_name", "relation_class", "enterprise_nature", "industry", "production_mode", "scale",
+    "name", "short_name", "credit_code", "relation_class", "enterprise_nature", "industry", "production_mode", "scale",
     "province", "city", "district", "address", "postcode", "phone", "mobile", "fax", "email", "website",
     "owner", "team", "gender", "birthday", "occupation", "annual_income", "education", "notes",
 ]
 # Canonical forms travel with the value they were computed from.
-COMPANIONS = {"name": ("name_norm",), "phone": ("phone_norm",), "mobile": ("mobile_norm",)}
+COMPANIONS = {"name": ("name_norm",), "phone": ("phone_norm",), "mobile": ("mobile_norm",),
+              "credit_code": ("credit_code_norm",)}
+CANONICAL = tuple(c for companions in COMPANIONS.values() for c in companions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,17 +420,16 @@ def merge_undo(*, actor: User, merge_id: int) -> Merge:
     current = raw_values(survivor)
     edited = sorted(k for k in changed if current.get(k) != after.get(k))
     if edited:
-        names = field_labels([k for k in edited if k not in ("name_norm", "phone_norm", "mobile_norm")])
+        names = field_labels([k for k in edited if k not in CANONICAL])
         labels = "、".join(names.values())
         raise Conflict(_("The customer was edited after the merge (%(fields)s); undoing would overwrite those "
                          "edits. Change the fields back or edit the records by hand.") % {"fields": labels},
                        code="undo_conflict", fields={k: [_("Edited after the merge.")] for k in edited})
 
-    audit_before = _audit_values(survivor, [k for k in changed if k not in ("name_norm", "phone_norm",
-                                                                                "mobile_norm")])
+    audit_before = _audit_values(survivor, [k for k in changed if k not in CANONICAL])
     previous_owner_id = survivor.owner_id
     for key in changed:
-        if key in ("name_norm", "phone_norm", "mobile_norm"):
+        if key in CANONICAL:
             setattr(survivor, key, before.get(key) or "")
         else:
             _set_value(survivor, key, before.get(key))

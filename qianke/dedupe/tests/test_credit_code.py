@@ -54,3 +54,16 @@ def test_rows_of_one_file_with_one_credit_code_meet(org):
     rows = [IncomingRow(key=n, values={"kind": "organization", "name": name, "credit_code_norm": TENCENT},
                         name_norm=name) for n, name in ((2, "腾讯科技深圳"), (3, "深圳市腾讯计算机系统"))]
     assert IncomingCheck().check(rows)[3][0].other_row == 2
+
+
+def test_a_merge_chooses_the_credit_code_with_its_canonical_form_and_the_undo_gives_both_back(org, make_customer):
+    from qianke.dedupe.services import customer_merge, merge_undo
+
+    a = make_customer(org.rep, "腾讯科技（深圳）有限公司")
+    b = make_customer(org.rep, "深圳市腾讯计算机系统有限公司", credit_code=TENCENT.lower())
+    merge = customer_merge(actor=org.rep, survivor_id=a.pk, merged_ids=[b.pk])
+    a.refresh_from_db()
+    assert (a.credit_code, a.credit_code_norm) == (TENCENT.lower(), TENCENT)  # the survivor had none
+    merge_undo(actor=org.rep, merge_id=merge.pk)
+    a.refresh_from_db()
+    assert (a.credit_code, a.credit_code_norm) == ("", "")
