@@ -844,9 +844,10 @@ def _keys(table: BulkTable, cursor, count: int, *, copy: bool) -> list:
     return [f"{i}\t" for i in range(first, first + count)] if copy else [(i,) for i in range(first, first + count)]
 
 
-def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = ()) -> None:
+def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = (),
+                 beside: search.Fts5Beside | None = None) -> None:
     """Give the batch its ids and insert it, with the capabilities' rows (`loads`); the caller owns the
-    transaction."""
+    transaction. SQLite: the search rows go to `beside` too, the FTS5 index built beside the load."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Demo rows can be generated again: no need to wait for the WAL flush of every batch.
@@ -898,7 +899,10 @@ def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = ()) -> 
                                   *((table, keys, [table.rest_row(r) for r in rows])
                                     for (table, rows), keys in zip(extra, extra_keys, strict=True))):
             if rows:
-                cursor.executemany(table.keyed_sql, [(*k, *row) for k, row in zip(keys, rows, strict=True)])
+                params = [(*k, *row) for k, row in zip(keys, rows, strict=True)]
+                cursor.executemany(table.keyed_sql, params)
+                if beside is not None and table is tables.search:
+                    beside.add(params)  # (customer_id, names, pinyin, digits, other)
 
 
 BULK_TABLES = ("customers_customer", "customers_contact", "activities_activity", "customers_customersearch")
@@ -1110,6 +1114,7 @@ def demo_generate(
     with _word_pinyin() as pinyin, contextlib.ExitStack() as stack:
         _PINYIN = pinyin
         tail: _PgTail | None = None
+        beside: search.Fts5Beside | None = None
         if suspend_index:
             into_empty = not connection.in_atomic_block and Customer.objects.count() <= customers
             if into_empty and connection.vendor == "postgresql":
@@ -1122,7 +1127,9 @@ def demo_generate(
             elif into_empty:
                 # Entered first, so left last: the search index is rebuilt before these.
                 stack.enter_context(plain_indexes_suspended(bulk_tables))
-            stack.enter_context(search.bulk_index_suspended(then=tail.jobs if tail is not None else None))
+            # SQLite: the FTS5 index built beside the load, on the other core (search.Fts5Beside).
+            beside = stack.enter_context(search.bulk_index_suspended(
+                then=tail.jobs if tail is not None else None, beside=connection.vendor == "sqlite"))
         if workers:
             # fork: the workers inherit the plan and never touch the database connection. Jobs are
             # made here (codes are allocated on this thread's connection), two batches ahead.
@@ -1132,7 +1139,7 @@ def demo_generate(
             batches = map(_build_batch, jobs)
         for batch in batches:
             with transaction.atomic():
-                _write_batch(tables, batch, list(loads.values()))
+                _write_batch(tables, batch, list(loads.values()), beside)
             counts["customers"] += len(batch.customers)
             counts["contacts"] += len(batch.contacts)
             counts["activities"] += len(batch.activities)
