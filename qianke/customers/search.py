@@ -544,10 +544,12 @@ class Fts5Beside:
         self.error: BaseException | None = None
         # Bounded: the loader waits when the index falls behind instead of holding every batch.
         self._rows: queue.Queue = queue.Queue(maxsize=4)
+        # Started by the first rows: after the loader forked its builder processes.
         self._thread = threading.Thread(target=self._build, name="qianke-fts5-build")
-        self._thread.start()
 
     def add(self, rows: list[tuple]) -> None:
+        if self._thread.ident is None:
+            self._thread.start()
         self.count += len(rows)
         self._rows.put(rows)
 
@@ -576,6 +578,8 @@ class Fts5Beside:
 
     def finish(self) -> bool:
         """Wait for the last rows; whether the index holds them all."""
+        if self._thread.ident is None:  # no rows came: an empty index
+            self._thread.start()
         if self._thread.is_alive():
             self._rows.put(None)
             self._thread.join()
