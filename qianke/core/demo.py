@@ -29,6 +29,7 @@ import os
 import random
 import re
 import secrets
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -321,6 +322,19 @@ class DemoStaff:
     reps: dict[str, list[User]] = field(default_factory=dict)  # region team name → reps
     info: User | None = None
     users: list[User] = field(default_factory=list)
+    # demo_staff(hash_later=True): the thread hashing the password, and the users that wait for it.
+    hashing: threading.Thread | None = None
+    hashed: list[str] = field(default_factory=list)
+    unhashed: list[int] = field(default_factory=list)
+
+    def set_passwords(self) -> None:
+        """Give the users created with hash_later=True their password hash (once it is computed)."""
+        if self.hashing is None:
+            return
+        self.hashing.join()
+        User.objects.filter(pk__in=self.unhashed).update(password=self.hashed[0])
+        self.hashing = None
+        self.unhashed = []
 
 
 def demo_password() -> str:
@@ -340,10 +354,18 @@ def _person(rng: random.Random, gender: str | None = None) -> tuple[str, str, st
     return rng.choice(FAMILY_NAMES), given, gender
 
 
-def demo_staff(*, seed: int = 1, reps_per_team: int = 4) -> DemoStaff:
-    """Teams 销售部 → regional groups, 客服部 and 信息部, and users of every role (idempotent)."""
+def demo_staff(*, seed: int = 1, reps_per_team: int = 4, hash_later: bool = False) -> DemoStaff:
+    """Teams 销售部 → regional groups, 客服部 and 信息部, and users of every role (idempotent).
+
+    `hash_later=True`: the password is hashed in a thread (PBKDF2 releases the GIL: ~0.3-0.5 s on
+    the other core, a sixth of make run's demo) and the new users get it from `staff.set_passwords()`;
+    until then they have an unusable password."""
     rng = random.Random(f"staff-{seed}")
     staff = DemoStaff(password=demo_password())
+    if hash_later:
+        staff.hashing = threading.Thread(target=lambda: staff.hashed.append(make_password(staff.password)),
+                                         name="qianke-demo-password")
+        staff.hashing.start()
     before_teams = Team.objects.count()
     sales = team_get_or_create(name="销售部")
     service_team = team_get_or_create(name="客服部")
@@ -351,7 +373,7 @@ def demo_staff(*, seed: int = 1, reps_per_team: int = 4) -> DemoStaff:
     regions = {name: team_get_or_create(name=name, parent=sales) for name in REGIONS}
     staff.created_teams = Team.objects.count() - before_teams
 
-    password_hash = make_password(staff.password)
+    password_hash = None if hash_later else make_password(staff.password)
     existing = {u.username: u for u in User.objects.filter(username__startswith="demo.")}
     taken = set(existing)
 
@@ -360,12 +382,17 @@ def demo_staff(*, seed: int = 1, reps_per_team: int = 4) -> DemoStaff:
         username = f"demo.{key}"
         if username in existing:
             u = existing[username]
+            if password_hash is None and not u.has_usable_password():  # a load stopped before set_passwords
+                staff.unhashed.append(u.pk)
         else:
             family, given, _gender = _person(rng)
             u = user_create(username=username, role=role, team=team, full_name=family + given, validate=False)
             # One hash for all demo users: hashing costs ~0.25 s a time by design.
-            u.password = password_hash
-            u.save(update_fields=["password"])
+            if password_hash is None:
+                staff.unhashed.append(u.pk)
+            else:
+                u.password = password_hash
+                u.save(update_fields=["password"])
             staff.created_users += 1
             taken.add(username)
         staff.users.append(u)
@@ -844,9 +871,10 @@ def _keys(table: BulkTable, cursor, count: int, *, copy: bool) -> list:
     return [f"{i}\t" for i in range(first, first + count)] if copy else [(i,) for i in range(first, first + count)]
 
 
-def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = ()) -> None:
+def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = (),
+                 beside: search.Fts5Beside | None = None) -> None:
     """Give the batch its ids and insert it, with the capabilities' rows (`loads`); the caller owns the
-    transaction."""
+    transaction. SQLite: the search rows go to `beside` too, the FTS5 index built beside the load."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Demo rows can be generated again: no need to wait for the WAL flush of every batch.
@@ -898,7 +926,10 @@ def _write_batch(tables: _Tables, batch: _Batch, loads: list[LoadRows] = ()) -> 
                                   *((table, keys, [table.rest_row(r) for r in rows])
                                     for (table, rows), keys in zip(extra, extra_keys, strict=True))):
             if rows:
-                cursor.executemany(table.keyed_sql, [(*k, *row) for k, row in zip(keys, rows, strict=True)])
+                params = [(*k, *row) for k, row in zip(keys, rows, strict=True)]
+                cursor.executemany(table.keyed_sql, params)
+                if beside is not None and table is tables.search:
+                    beside.add(params)  # (customer_id, names, pinyin, digits, other)
 
 
 BULK_TABLES = ("customers_customer", "customers_contact", "activities_activity", "customers_customersearch")
@@ -1084,7 +1115,7 @@ def demo_generate(
     global _PLAN, _PINYIN
     if isinstance(customers, bool) or not isinstance(customers, int) or not 0 <= customers <= MAX_CUSTOMERS:
         raise ValueError(f"customers must be a whole number from 0 to {MAX_CUSTOMERS:,}")
-    staff = demo_staff(seed=seed)
+    staff = demo_staff(seed=seed, hash_later=True)
     end = (now or timezone.now()).astimezone(dt.UTC)
     start = end - dt.timedelta(days=365 * YEARS_BACK)
     counts: dict[str, Any] = {
@@ -1108,8 +1139,10 @@ def demo_generate(
     jobs = _jobs(customers=customers, batch_size=batch_size, seed=seed, start=start,
                  span=(end - start).total_seconds())
     with _word_pinyin() as pinyin, contextlib.ExitStack() as stack:
+        stack.callback(staff.set_passwords)  # left last
         _PINYIN = pinyin
         tail: _PgTail | None = None
+        beside: search.Fts5Beside | None = None
         if suspend_index:
             into_empty = not connection.in_atomic_block and Customer.objects.count() <= customers
             if into_empty and connection.vendor == "postgresql":
@@ -1122,17 +1155,20 @@ def demo_generate(
             elif into_empty:
                 # Entered first, so left last: the search index is rebuilt before these.
                 stack.enter_context(plain_indexes_suspended(bulk_tables))
-            stack.enter_context(search.bulk_index_suspended(then=tail.jobs if tail is not None else None))
+            # SQLite: the FTS5 index built beside the load, on the other core (search.Fts5Beside).
+            beside = stack.enter_context(search.bulk_index_suspended(
+                then=tail.jobs if tail is not None else None, beside=connection.vendor == "sqlite"))
         if workers:
             # fork: the workers inherit the plan and never touch the database connection. Jobs are
             # made here (codes are allocated on this thread's connection), two batches ahead.
+            staff.set_passwords()  # no thread of this process runs in OpenSSL when it forks
             pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))
             batches = _prefetched(pool, jobs, ahead=workers + 1)
         else:
             batches = map(_build_batch, jobs)
         for batch in batches:
             with transaction.atomic():
-                _write_batch(tables, batch, list(loads.values()))
+                _write_batch(tables, batch, list(loads.values()), beside)
             counts["customers"] += len(batch.customers)
             counts["contacts"] += len(batch.contacts)
             counts["activities"] += len(batch.activities)
