@@ -221,10 +221,11 @@ _BODY_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
 def _body_check(request, failed: set[str]) -> dict[str, list[str]]:
     match = getattr(request, "resolver_match", None)
     check = _BODY_CHECKS.get((getattr(match, "url_name", ""), request.method))
-    if check is None or getattr(request, "auth", None) is None:
+    # No body, or not an object: that one error is the answer.
+    if check is None or getattr(request, "auth", None) is None or not request.body or "__all__" in failed:
         return {}
     try:
-        data = json.loads(request.body or b"{}")
+        data = json.loads(request.body)
     except ValueError:
         return {}
     if not isinstance(data, dict):
