@@ -163,7 +163,7 @@ def _import_file(args, path: Path) -> int:
                                "add --again to import it once more") % {"id": done.pk})
         if job is not None:
             if job.status == ImportJob.Status.FAILED:  # stopped by an error: continue it, never import twice
-                job = services.import_continue(actor=actor, job_id=job.pk)
+                job = services.import_continue(actor=actor, job_id=job.pk, wake=False)
             print(_("Continuing import #%(id)s of %(file)s after row %(row)s.")
                   % {"id": job.pk, "file": job.file_name, "row": job.checkpoint}, file=sys.stderr)
         else:

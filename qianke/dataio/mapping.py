@@ -198,13 +198,15 @@ def resolve_mapping(headers: list[str], overrides: dict[str, str] | None = None,
     return mapping
 
 
-_LABEL_PARTS = re.compile(r"\s*(?:/|／|、|,|，|;|；|&|\band\b)\s*")
+# Only the Chinese labels' separators: English labels split at "and" or "," gave wrong guesses
+# ("technology" → education and science, "water" → agriculture).
+_LABEL_PARTS = re.compile(r"\s*(?:/|／|、)\s*")
 
 
 def choice_lookup(choices_class) -> dict[str, str]:
     """Cell text → stored value for a choice field: the value itself, its label in either language, or a
-    part of a label that names several things (医药 or 制药 for 制药/医药, energy for Chemicals and
-    energy) when no other option has that part."""
+    part of a Chinese label that names several things (医药 or 制药 for 制药/医药) when no other option
+    has that part."""
     lookup: dict[str, str] = {}
     parts: dict[str, set[str]] = {}
     for value, label in choices_class.choices:
@@ -213,6 +215,8 @@ def choice_lookup(choices_class) -> dict[str, str]:
             with translation.override(language):
                 text = to_halfwidth(str(label))
             lookup.setdefault(header_key(text), value)
+            if language != "zh-hans":
+                continue
             for part in _LABEL_PARTS.split(_UNIT.sub("", text.strip()) or text):
                 if key := header_key(part):
                     parts.setdefault(key, set()).add(value)

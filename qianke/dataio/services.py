@@ -149,10 +149,15 @@ class AlreadyImported(NeedsConfirmation):
 
     def __init__(self, job: ImportJob) -> None:
         self.job = job
-        super().__init__(_("This file was imported already (import #%(id)s of %(date)s); importing it again "
-                           "creates its customers once more. Confirm that you want to import it again.")
-                         % {"id": job.pk, "date": f"{timezone.localtime(job.created_at):%Y-%m-%d %H:%M}"},
-                         extra={"import_id": job.pk})
+        values = {"id": job.pk, "date": f"{timezone.localtime(job.created_at):%Y-%m-%d %H:%M}"}
+        if job.status == Status.DONE:
+            message = _("This file was imported already (import #%(id)s of %(date)s); importing it again "
+                        "creates its customers once more. Confirm that you want to import it again.") % values
+        else:  # queued, running, or failed part-way with rows written: both would create the same customers
+            message = _("This file is being imported already (import #%(id)s of %(date)s, not finished); "
+                        "importing it again creates its customers once more. Wait for that import or continue "
+                        "it, or confirm that you want to import the file again.") % values
+        super().__init__(message, extra={"import_id": job.pk})
 
 
 def import_create(
@@ -162,8 +167,9 @@ def import_create(
 ) -> ImportJob:
     """Check the file, the mapping and the options and record a queued import.
 
-    A file the actor has imported already (same content and sheet, not undone) raises AlreadyImported
-    unless `again`: its customers would be created twice.
+    A file the actor has imported already (same content and sheet, not undone), or is importing (queued,
+    running, or failed part-way and continuable), raises AlreadyImported unless `again`: its customers
+    would be created twice.
 
     `mapping` holds the user's overrides of the detected mapping ({field: column}; "" unmaps).
     The file is copied under QIANKE_HOME/imports (moved when copy=False). `claim`: the caller runs it
@@ -185,9 +191,9 @@ def import_create(
     resolved = resolve_mapping(table.headers, mapping)
     digest = reader.sha256_of(Path(path))
     if not again:
-        done = import_find_done(actor=actor, path=path, sheet=sheet, digest=digest)
-        if done is not None:
-            raise AlreadyImported(done)
+        previous = import_find_previous(actor=actor, path=path, sheet=sheet, digest=digest)
+        if previous is not None:
+            raise AlreadyImported(previous)
     stored = import_dir() / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:10]}"
     if copy:
         shutil.copyfile(path, stored)
@@ -210,7 +216,8 @@ def _wake_worker(actor: User) -> None:
     """The worker runs queued imports at its next queue round (seconds), not its next minute slot."""
     from qianke.jobs.services import job_wake
 
-    transaction.on_commit(lambda: job_wake(name=IMPORTS_JOB, requested_by=actor))
+    # robust: the import is recorded either way; the worker's minute slot still finds it.
+    transaction.on_commit(lambda: job_wake(name=IMPORTS_JOB, requested_by=actor), robust=True)
 
 
 def _check_duplicates_option(duplicates: str) -> None:
@@ -337,6 +344,16 @@ def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = No
             gc.collect(1)
     return {"headers": table.headers, "mapping": resolved, "read": read, "valid": valid, "rejected": rejected,
             "flagged": run.counts["flagged"], "skipped": run.counts["skipped"], "duplicates": duplicates}
+
+
+def import_find_previous(*, actor: User, path: Path, sheet: str = "", digest: str = "") -> ImportJob | None:
+    """The newest import of the same file by the same user that created or will create its customers:
+    done (not undone), queued, running, or failed part-way and continuable."""
+    digest = digest or reader.sha256_of(Path(path))
+    previous = (Q(status__in=(Status.DONE, Status.QUEUED, Status.RUNNING))
+                | Q(status=Status.FAILED, can_continue=True))
+    return (ImportJob.objects.filter(previous, actor=actor, file_sha256=digest, sheet=sheet)
+            .order_by("-id").first())
 
 
 def import_find_done(*, actor: User, path: Path, sheet: str = "", digest: str = "") -> ImportJob | None:
@@ -936,7 +953,7 @@ def _import_run(job: ImportJob, progress: ProgressFn | None, batch_size: int) ->
                               % {"n": len(run.rejections)})
     except (DatabaseError, OSError) as exc:
         job.refresh_from_db()
-        job.warning = plain.warning() if plain else ""
+        job.warning = plain.warning(done=False) if plain else ""
         return _finish_interrupted(job, exc)
     with transaction.atomic():
         if atomic:
@@ -1052,12 +1069,15 @@ class _PlainIndexes:
         if self.built or self.validated:
             SuspendedIndex.objects.filter(name__in=self.built + self.validated).delete()
 
-    def warning(self) -> str:
-        """For the job: which keys could not be validated, in the job's language ("" when none)."""
+    def warning(self, *, done: bool = True) -> str:
+        """For the job: which keys could not be validated, in the job's language ("" when none). `done`:
+        the import finished (every row in); otherwise it stopped, and the warning must not say so."""
         if not self.failed:
             return ""
-        return " ".join([_("Every row was imported, but the database could not validate a foreign key afterwards "
-                           "(a row written by other work during the import may break it)."),
+        opening = (_("Every row was imported, but the database could not validate a foreign key afterwards "
+                     "(a row written by other work during the import may break it).") if done else
+                   _("The database could not validate a foreign key (a row written by other work may break it)."))
+        return " ".join([opening,
                          *(key_not_validated_message(key, exc) for key, exc in self.failed)])
 
 
@@ -1180,7 +1200,7 @@ def _finish_interrupted(job: ImportJob, exc: BaseException) -> ImportJob:
     return _finish_failed(job, message, can_continue=Path(job.file_path).exists())
 
 
-def import_continue(*, actor: User, job_id: int) -> ImportJob:
+def import_continue(*, actor: User, job_id: int, wake: bool = True) -> ImportJob:
     """Queue a failed import again: the worker imports the rows after its checkpoint."""
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
@@ -1199,7 +1219,8 @@ def import_continue(*, actor: User, job_id: int) -> ImportJob:
         job.save(update_fields=["status", "error", "warning", "can_continue", "finished_at"])
         audit_record(actor=actor, action=AuditLog.Action.UPDATE, instance=job,
                      changes={"status": [Status.FAILED, Status.QUEUED], "error": [previous_error[:500], ""]})
-        _wake_worker(actor)
+        if wake:  # not when the caller runs it itself at once (the CLI): the worker would race it
+            _wake_worker(actor)
     return job
 
 

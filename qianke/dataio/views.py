@@ -143,9 +143,9 @@ def import_mapping(request, token: str):
         error = exc
     except services.AlreadyImported as exc:
         refused = exc
-    # A file imported before: the page says so, and starting needs "import again" ticked.
-    done = services.import_find_done(actor=user, path=path, sheet=sheet, digest=draft.get("sha256", ""))
-    already = refused or (services.AlreadyImported(done) if done is not None else None)
+    # A file imported (or being imported) before: the page says so, and starting needs "import again" ticked.
+    previous = services.import_find_previous(actor=user, path=path, sheet=sheet, digest=draft.get("sha256", ""))
+    already = refused or (services.AlreadyImported(previous) if previous is not None else None)
     labels = {t.key: str(t.label) for t in targets}
     choice_labels = {t.key: dict(t.choices.choices) for t in targets if t.choices is not None}
     by_column = {column: field for field, column in selected.items()}

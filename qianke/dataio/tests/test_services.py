@@ -272,6 +272,22 @@ def test_a_file_imported_before_is_refused_unless_again(org, write_csv):
 
 
 @pytest.mark.django_db
+def test_a_file_still_being_imported_is_refused_unless_again(org, write_csv):
+    from qianke.dataio.services import AlreadyImported
+
+    path = write_csv([["客户名称"], ["甲有限公司"]])
+    queued = import_create(actor=org.info, path=path, file_name="a.csv")
+    with pytest.raises(AlreadyImported) as exc:
+        import_create(actor=org.info, path=path, file_name="a.csv")
+    assert exc.value.job == queued and "尚未完成" in str(exc.value.message)  # Chinese by default
+    ImportJob.objects.filter(pk=queued.pk).update(status=ImportJob.Status.FAILED, can_continue=True)
+    with pytest.raises(AlreadyImported):  # failed part-way: continue it, or confirm
+        import_create(actor=org.info, path=path, file_name="a.csv")
+    ImportJob.objects.filter(pk=queued.pk).update(can_continue=False)  # failed with nothing to continue
+    assert import_create(actor=org.info, path=path, file_name="a.csv").status == "queued"
+
+
+@pytest.mark.django_db
 def test_preview_rejects_what_the_import_rejects(org, write_csv, make_customer):
     from qianke.dataio.services import import_check, import_preview
 
