@@ -133,7 +133,7 @@ def key_not_validated_message(key: str, exc: BaseException) -> str:
 
     table, name = key_names(key)
     diag = getattr(exc, "diag", None) or getattr(exc.__cause__, "diag", None)
-    detail = getattr(diag, "message_detail", None) or str(exc).strip().splitlines()[-1]
+    detail = getattr(diag, "message_detail", None) or (str(exc).strip().splitlines() or [repr(exc)])[-1]
     return _("The foreign key %(key)s of the table %(table)s is not validated: a row breaks it (%(detail)s). "
              "It is still enforced for new rows; the next large import or “qianke init” validates it again.") % {
         "key": name, "table": table, "detail": detail}

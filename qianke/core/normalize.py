@@ -457,8 +457,18 @@ def _t2s_table() -> dict[int, str]:
     with open(_DATA / "t2s.tsv", encoding="utf-8") as f:
         for line in f:
             traditional, simplified = line.rstrip("\n").split("\t")
+            if _in_gb2312(traditional):  # a standard simplified character too (乾, 於, 甯): kept as it is
+                continue
             table[ord(traditional)] = simplified
     return table
+
+
+def _in_gb2312(character: str) -> bool:
+    try:
+        character.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)
@@ -679,14 +689,28 @@ def _pick_division(candidates: list[Division], found: dict[str, Division], writt
     return None
 
 
+# What follows a place name when it is a street's, a gate's or an airport's name instead.
+_STREET_AFTER = re.compile(r"^[东西南北中]?(?:路|街|道|大街|大道|巷|门|机场|桥|胡同|弄|里)")
+
+
 def address_divisions(text: str | None) -> tuple[str, str, str]:
     """(province, city, district) of an address as customers store them, in full official names: a
     municipality is its own city (北京市海淀区… → 北京市, 北京市, 海淀区). Only what the address tells
     for sure: nothing when it starts with a place that several divisions are called and no province
     says which (和平区…: 天津 or 沈阳; 朝阳路…), "" for the levels it does not reach."""
-    found, first, _rest = _read_divisions(text)
+    found, first, rest = _read_divisions(text)
     if not found or ("province" not in found and len(_divisions()[1].get(first, ())) > 1):
         return "", "", ""
+    if _STREET_AFTER.match(rest):
+        # The last place read is the start of a street's name (南京西路, 北京市朝阳门北大街, 天津市河北路):
+        # only what comes before it counts.
+        consumed = searchable(to_simplified(text or ""))[: -len(rest)]
+        name = list(found.values())[-1].name
+        written = next((form for form in (name, name[:-1], name[:-2], name[:-3])
+                        if len(form) >= 2 and consumed.endswith(form)), "")
+        if not written:
+            return "", "", ""
+        return address_divisions(consumed[: -len(written)])
     parsed = parse_address(text)
     municipality = parsed.code[:2] in _MUNICIPALITIES
     return parsed.province, parsed.city or (parsed.province if municipality else ""), parsed.district

@@ -543,6 +543,7 @@ class Fts5Beside:
         os.close(handle)
         self.count = 0
         self.error: BaseException | None = None
+        self._finished = False
         context = multiprocessing.get_context("fork")
         # Bounded: the loader waits when the index falls behind instead of holding every batch.
         self._rows = context.Queue(maxsize=4)
@@ -594,26 +595,33 @@ class Fts5Beside:
             self._result.put(error)
 
     def finish(self) -> bool:
-        """Wait for the last rows; whether the index holds them all."""
+        """Wait for the last rows; whether the index holds them all. A process that ended early
+        (killed, out of memory) left no result: that is a failure too."""
+        if self._finished:
+            return self.error is None
+        self._finished = True
         if self._process.pid is None:  # no rows came: an empty index
             self._process.start()
         if self._process.is_alive():
             self._put(None)  # the end
-            self._process.join()
-            self._rows.cancel_join_thread()  # whatever it could not take is of no use now
-            # The process puts its result before it ends (a few bytes: the pipe never blocks it).
-            error = self._result.get() if not self._result.empty() else "no result"
-            if self.error is None and (error or self._process.exitcode):
-                self.error = RuntimeError(f"the FTS5 build failed: {error or self._process.exitcode}")
+        self._process.join()
+        self._rows.cancel_join_thread()  # whatever it could not take is of no use now
+        # The process puts its result before it ends (a few bytes: the pipe never blocks it).
+        error = self._result.get() if not self._result.empty() else "no result"
+        if self.error is None and (error or self._process.exitcode):
+            self.error = RuntimeError(f"the FTS5 build failed: {error or self._process.exitcode}")
         return self.error is None
 
-    def copy(self, database: str, timeout: float) -> None:
-        """Replace the database's FTS5 shadow tables with the ones built here, in one transaction."""
+    def copy(self, database: str, timeout: float) -> bool:
+        """Replace the database's FTS5 shadow tables with the ones built here, in one transaction,
+        when the built index holds every row given (False, nothing copied, otherwise)."""
         import sqlite3
 
         db = sqlite3.connect(database, isolation_level=None, timeout=timeout)
         try:
             db.execute("ATTACH DATABASE ? AS beside", [self.path])
+            if db.execute(f"SELECT count(*) FROM beside.{FTS_TABLE}_docsize").fetchone()[0] != self.count:
+                return False
             db.execute("BEGIN IMMEDIATE")
             for table in FTS5_SHADOW_TABLES:
                 db.execute(f"DELETE FROM main.{table}")
@@ -621,6 +629,7 @@ class Fts5Beside:
             db.execute("COMMIT")
         finally:
             db.close()
+        return True
 
     def discard(self) -> None:
         self.finish()
@@ -679,8 +688,7 @@ def bulk_index_suspended(then: Callable[[], Sequence[PgJob]] | None = None, *,
                         unchanged = cursor.fetchone()[0] == version
                         cursor.execute("SELECT count(*) FROM customers_customersearch")
                         if unchanged and cursor.fetchone()[0] == built.count:
-                            built.copy(connection.settings_dict["NAME"], timeout=_sqlite_timeout())
-                            copied = True
+                            copied = built.copy(connection.settings_dict["NAME"], timeout=_sqlite_timeout())
             finally:
                 built.discard()
         jobs = then() if then is not None else ()

@@ -56,5 +56,5 @@ def demo_before_indexes(*, seed: int = 1) -> dict[str, int]:
     customer table's indexes (core.demo.CAPABILITY_EARLY_FUNCTION): putting ~44,000 of 1,000,000
     customers into the pools then updates their rows without a new entry in each of 20 indexes (10 s
     after the load, ~130 µs a customer). The call after the load then finds the pools filled. Only
-    into empty tables: every customer is the load's own."""
+    after a load into an empty customer table (core.demo: started_empty): every customer is the load's own."""
     return demo_generate(seed=seed)

@@ -577,3 +577,28 @@ def test_matching_keys_never_raise():
     assert n.phone_key("12345") == "12345"
     assert n.phone_key(None) == ""
     assert n.email_key(" Info@Example.COM ") == "info@example.com"
+
+
+def test_simplified_characters_that_the_table_also_lists_as_traditional_stay_as_they_are():
+    from qianke.core.normalize import normalize_company_name, to_simplified
+
+    assert to_simplified("乾元於甯") == "乾元於甯"
+    assert normalize_company_name("北京乾元科技有限公司") != normalize_company_name("北京干元科技有限公司")
+    assert to_simplified("騰訊乾") == "腾讯乾"
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("南京西路1266号", ("", "", "")),  # a street in Shanghai, not Nanjing
+    ("北京路123号", ("", "", "")),
+    ("延安路100号", ("", "", "")),
+    ("北京市朝阳门北大街8号", ("北京市", "北京市", "")),  # 东城区, not 朝阳区
+    ("上海市宝山路100号", ("上海市", "上海市", "")),
+    ("天津市河北路", ("天津市", "天津市", "")),
+    ("重庆市江北机场", ("重庆市", "重庆市", "")),
+    ("广东省深圳市南山区西丽街道", ("广东省", "深圳市", "南山区")),
+    ("北京市海淀区中关村大街1号", ("北京市", "北京市", "海淀区")),
+])
+def test_a_place_name_that_begins_a_street_name_is_not_taken_for_a_division(address, expected):
+    from qianke.core.normalize import address_divisions
+
+    assert address_divisions(address) == expected

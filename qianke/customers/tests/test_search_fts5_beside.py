@@ -69,7 +69,7 @@ def test_an_index_built_beside_and_copied_in_is_the_one_rebuild_makes(tmp_path):
         build.add(rows[first:first + 2_000])
     assert build.finish()
     assert build.count == len(rows)
-    build.copy(str(tmp_path / "beside.sqlite3"), timeout=5)
+    assert build.copy(str(tmp_path / "beside.sqlite3"), timeout=5)
     build.discard()
     assert not Path(build.path).exists()
     assert len(rebuilt.execute(f"SELECT 1 FROM {FTS_TABLE}_idx").fetchall()) > 1  # several segments
@@ -107,6 +107,35 @@ def test_a_failed_build_reports_it_and_never_blocks_the_loader(tmp_path):
     assert not Path(build.path).exists()
 
 
+def test_a_build_process_killed_midway_is_noticed_and_nothing_is_copied(tmp_path):
+    import signal
+    import time
+
+    rows = _rows(4_000)
+    _database(tmp_path / "main.sqlite3", rows)
+    build = Fts5Beside(str(tmp_path))
+    build.add(rows[:2_000])
+    os.kill(build._process.pid, signal.SIGKILL)
+    while build._process.is_alive():
+        time.sleep(0.01)
+    build.add(rows[2_000:])  # the queue has room: the loader does not notice yet
+    assert build.finish() is False
+    assert "FTS5 build failed" in str(build.error)
+    build.discard()
+
+
+def test_an_index_short_of_the_rows_given_is_not_copied(tmp_path):
+    rows = _rows(2_000)
+    main = _database(tmp_path / "main.sqlite3", rows)
+    build = Fts5Beside(str(tmp_path))
+    build.add(rows)
+    assert build.finish()
+    build.count += 1  # as if a batch had been lost on its way
+    assert build.copy(str(tmp_path / "main.sqlite3"), timeout=5) is False
+    assert main.execute(f"SELECT count(*) FROM {FTS_TABLE}_docsize").fetchone()[0] == 0
+    build.discard()
+
+
 # With the demo load on a database file (the default SQLite test database is in memory, where the
 # index is rebuilt as before: these run again in a subprocess against a file, see the last test).
 
@@ -124,7 +153,7 @@ def file_load(settings, tmp_path, monkeypatch):
 
     def copy(self, database, timeout):
         copies.append(self.count)
-        real_copy(self, database, timeout)
+        return real_copy(self, database, timeout)
 
     monkeypatch.setattr(Fts5Beside, "copy", copy)
     return copies
