@@ -4,10 +4,14 @@
 contacts per organisation and 0–4 follow-ups each, spread over the past three years, and returns
 the counts. It is built for volume (benchmarks load a million customers with it):
 
-- rows are written with `bulk_create` in batches, one transaction per batch;
+- rows are written in batches, one transaction per batch (COPY text on PostgreSQL, parameter lists
+  on SQLite; BulkTable), drawn by forked builder processes for large loads;
 - customer codes are allocated in blocks per month (`allocate_codes(count=n, when=month)`);
-- canonical phones and names come from `qianke.core.normalize`, search rows from
-  `customer_search_document`, and the database triggers keep the full-text index in step;
+- canonical names come from `qianke.core.normalize`; the demo's mobiles and landlines are drawn in
+  their canonical form already; search rows are built as `customer_search_document` builds them
+  (`_search_document`, a company name's tokens joined from its words'), tests hold them equal;
+- large loads suspend the full-text index and rebuild it afterwards (SQLite: built beside the load
+  and copied in) instead of maintaining it row by row;
 - with `capabilities=True` (`qianke demo`) the capabilities' rows that follow from each customer
   (lifecycle histories, origins, qualifications: their modules' `demo_load_rows`, see LoadRows) are
   drawn in the writing process and written with each batch, instead of in passes that read a
