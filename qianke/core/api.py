@@ -11,7 +11,7 @@ from pydantic import ConfigDict
 
 from qianke.core.custom_fields import definition_get, definition_list, definitions_for
 from qianke.core.services import custom_field_create, custom_field_update
-from qianke.customers.selectors import COUNT_CAP, Page, clamp_limit
+from qianke.customers.selectors import Page
 
 T = TypeVar("T")
 
@@ -86,10 +86,9 @@ def page_out(page: Page) -> dict[str, Any]:
 
 def paginate(qs: QuerySet, params: PageParams) -> Page:
     """A bounded page of a selector's queryset (for the short lists: users, teams)."""
-    limit = clamp_limit(params.limit)
-    count = qs.order_by()[: COUNT_CAP + 1].count()
-    items = list(qs[params.offset : params.offset + limit])
-    return Page(items, min(count, COUNT_CAP), count > COUNT_CAP, params.offset, limit)
+    from qianke.customers.selectors import page_of
+
+    return page_of(qs, offset=params.offset, limit=params.limit)
 
 
 # ---------------------------------------------------------------------------------------------

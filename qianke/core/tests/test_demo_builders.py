@@ -4,22 +4,21 @@ PostgreSQL load builds its indexes."""
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from qianke.core import demo, normalize
 from qianke.core.demo import demo_capabilities, demo_generate
 from qianke.core.models import SuspendedIndex
+from qianke.core.tests.conftest import DEMO_NOW
 from qianke.customers.models import Customer
 from qianke.customers.services import customer_search_document
 from qianke.pool.models import PoolEntry
 
-NOW = dt.datetime(2026, 3, 9, 4, 5, 6, tzinfo=dt.UTC)
+NOW = DEMO_NOW
 
 
 def test_the_demo_phone_numbers_are_canonical_as_drawn():
@@ -65,15 +64,8 @@ def test_the_search_document_of_rows_is_the_services_one():
 
 
 @pytest.fixture
-def home(settings, tmp_path, monkeypatch):
-    from qianke.leads.models import CollectionMethod, InformationSource, Source
-    from qianke.leads.seed import create_taxonomy
-
-    settings.QIANKE_HOME = tmp_path
-    if not Source.objects.exists():  # the migrations' rows, gone after an earlier test's flush
-        create_taxonomy(Source, InformationSource, CollectionMethod)
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    return tmp_path
+def home(demo_home):
+    return demo_home
 
 
 def _pool_entries() -> list[tuple]:

@@ -3,13 +3,11 @@ after a load: lifecycle histories and dates, origins with their referral chains,
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from qianke.core.demo import demo_capabilities, demo_generate
+from qianke.core.tests.conftest import DEMO_NOW
 from qianke.customers.models import Contact, Customer, StatusChange
 from qianke.leads.models import CustomerOrigin
 from qianke.qualification.models import Qualification
@@ -17,20 +15,12 @@ from qianke.qualification.models import Qualification
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 MODULES = ("qianke.customers.demo", "qianke.leads.demo", "qianke.qualification.demo")
-NOW = dt.datetime(2026, 3, 9, 4, 5, 6, tzinfo=dt.UTC)
+NOW = DEMO_NOW
 
 
 @pytest.fixture
-def home(settings, tmp_path, monkeypatch):
-    from qianke.leads.models import CollectionMethod, InformationSource, Source
-    from qianke.leads.seed import create_taxonomy
-
-    settings.QIANKE_HOME = tmp_path
-    if not Source.objects.exists():  # the migrations' rows, gone after an earlier test's flush
-        create_taxonomy(Source, InformationSource, CollectionMethod)
-    # The passes after the load take the time of the moment; the load takes `now`.
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    return tmp_path
+def home(demo_home):
+    return demo_home
 
 
 def _snapshot() -> dict[str, list]:
