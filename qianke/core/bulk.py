@@ -33,6 +33,25 @@ def execute_rows(cursor, insert_sql: str, rows: Iterable[Sequence[Any]]) -> None
         cursor.executemany(insert_sql, list(rows))
 
 
+def reserve_ids(cursor, table: str, count: int) -> int:
+    """First of `count` consecutive new ids of `table` (an `id` key) for rows inserted with their ids.
+    SQLite: after MAX(id), under the write lock the transaction holds (BEGIN IMMEDIATE); PostgreSQL: a
+    block taken from the table's sequence under a lock, so concurrent inserts never collide."""
+    qn = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        cursor.execute(f"LOCK TABLE {qn(table)} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT GREATEST(COALESCE(MAX(id), 0), (SELECT CASE WHEN is_called THEN last_value "
+            f"ELSE last_value - 1 END FROM {sequence})) FROM {qn(table)}")
+        first = cursor.fetchone()[0] + 1
+        cursor.execute("SELECT setval(%s, %s)", [sequence, first + max(count, 1) - 1])
+        return first
+    cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {qn(table)}")
+    return cursor.fetchone()[0] + 1
+
+
 def _prepare(field: models.Field):
     if isinstance(field, _PREPARED):
         return lambda value: None if value is None else field.get_db_prep_save(value, connection)

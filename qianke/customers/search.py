@@ -510,7 +510,8 @@ def _pg_build_indexes_in_parallel(then: Sequence[PgJob] = ()) -> None:
 
 # The FTS5 table's shadow tables (external content: no %_content), copied by Fts5Beside.
 FTS5_SHADOW_TABLES = tuple(f"{FTS_TABLE}_{suffix}" for suffix in ("data", "idx", "docsize", "config"))
-FTS5_INSERT = f"INSERT INTO {FTS_TABLE}(rowid, names, pinyin, digits, other) VALUES (?, ?, ?, ?, ?)"
+# Rows with local ids: `offset` added to each (Fts5Beside.add).
+FTS5_INSERT_AT = f"INSERT INTO {FTS_TABLE}(rowid, names, pinyin, digits, other) VALUES (? + {{offset}}, ?, ?, ?, ?)"
 
 
 def _sqlite_timeout() -> float:
@@ -552,13 +553,15 @@ class Fts5Beside:
         # the loader's database connection.
         self._process = context.Process(target=self._build, name="qianke-fts5-build", daemon=True)
 
-    def add(self, rows: list[tuple]) -> None:
+    def add(self, rows: list[tuple], offset: int = 0) -> None:
+        """Rows (customer id, names, pinyin, digits, other), in id order; `offset` is added to each id
+        (the loader gives local ids and the batch's first id)."""
         if self._process.pid is None:
             self._process.start()
         self.count += len(rows)
-        self._put(rows)
+        self._put((rows, offset))
 
-    def _put(self, rows: list[tuple] | None) -> None:
+    def _put(self, rows: tuple[list[tuple], int] | None) -> None:
         import queue
 
         while self.error is None:
@@ -582,8 +585,9 @@ class Fts5Beside:
             db.execute("PRAGMA cache_size=-64000")
             db.execute(SQLITE_SETUP[0])
             db.execute("BEGIN")
-            while (rows := self._rows.get()) is not None:
-                db.executemany(FTS5_INSERT, rows)
+            while (item := self._rows.get()) is not None:
+                rows, offset = item
+                db.executemany(FTS5_INSERT_AT.format(offset=int(offset)), rows)
             db.execute("COMMIT")
         except BaseException as exc:  # the load rebuilds the index instead (bulk_index_suspended)
             error = f"{type(exc).__name__}: {exc}"

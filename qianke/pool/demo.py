@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from django.db import transaction
 from django.db.models import Q
 
 from qianke.accounts.models import Role, Team, User
@@ -15,8 +16,13 @@ from qianke.pool.services import pool_add_customers
 
 def demo_generate(*, seed: int = 1, customers_from: int = 1) -> dict[str, int]:
     """`qianke demo` hook; a second run adds nothing to a pool that already has customers. Only customers
-    from id `customers_from` on go into the pools."""
-    rng = random.Random(seed)
+    from id `customers_from` on go into the pools. One transaction (a commit per pool and rule cost more
+    than their rows on SQLite)."""
+    with transaction.atomic():
+        return _fill_pools(random.Random(seed), customers_from)
+
+
+def _fill_pools(rng: random.Random, customers_from: int) -> dict[str, int]:
     actor = (User.objects.filter(Q(role__in=[Role.ADMIN, Role.GM]) | Q(is_superuser=True), is_active=True)
              .order_by("pk").first())
     if actor is None:
