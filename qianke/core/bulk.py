@@ -9,10 +9,12 @@ took longer than the customers they describe.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
@@ -53,9 +55,30 @@ def reserve_ids(cursor, table: str, count: int) -> int:
 
 
 def _prepare(field: models.Field):
+    if isinstance(field, models.DateTimeField):
+        return _datetime_preparation(field)
     if isinstance(field, _PREPARED):
         return lambda value: None if value is None else field.get_db_prep_save(value, connection)
     return None
+
+
+def _datetime_preparation(field: models.DateTimeField):
+    """An aware datetime as the backend stores it, without the field's per-value checks (~10 µs a value,
+    more than the rest of a row): on SQLite naive UTC text (as Django's adapt_datetimefield_value with
+    USE_TZ), on PostgreSQL the value itself. Anything else goes the field's way."""
+    slow = field.get_db_prep_save
+    if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone_name == "UTC":
+        def prepare(value):
+            if value is None:
+                return None
+            if value.__class__ is dt.datetime and value.tzinfo is not None:
+                return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+            return slow(value, connection)
+        return prepare
+    if connection.vendor == "postgresql" and settings.USE_TZ:
+        return lambda value: value if value is None or (value.__class__ is dt.datetime and value.tzinfo is not None) \
+            else slow(value, connection)
+    return lambda value: None if value is None else slow(value, connection)
 
 
 # Callable defaults that give the same value for every row of a batch: a timestamp (like the auto_now

@@ -510,6 +510,8 @@ def _pg_build_indexes_in_parallel(then: Sequence[PgJob] = ()) -> None:
 
 # The FTS5 table's shadow tables (external content: no %_content), copied by Fts5Beside.
 FTS5_SHADOW_TABLES = tuple(f"{FTS_TABLE}_{suffix}" for suffix in ("data", "idx", "docsize", "config"))
+# FTS5's automerge: its default, and the one of an index built beside a load (Fts5Beside).
+FTS5_AUTOMERGE, FTS5_BUILD_AUTOMERGE = 4, 8
 # Rows with local ids: `offset` added to each (Fts5Beside.add).
 FTS5_INSERT_AT = f"INSERT INTO {FTS_TABLE}(rowid, names, pinyin, digits, other) VALUES (? + {{offset}}, ?, ?, ?, ?)"
 
@@ -528,8 +530,10 @@ class Fts5Beside:
     transaction, on the other core while the loader builds and writes rows. (A thread would take
     the GIL back after every row's statement: 307 against 278 µs of the loader's CPU a customer.)
     The rows reach FTS5 one statement each, in the order 'rebuild' reads them, in one transaction
-    as there: the same segments, byte for byte. (One INSERT … SELECT per batch is not: FTS5 writes
-    its pending terms out as a segment at every statement that needs a statement journal.)
+    as there. (One INSERT … SELECT per batch would not: FTS5 writes its pending terms out as a
+    segment at every statement that needs a statement journal.) Segments are merged 8 at a time while
+    building instead of 4 (FTS5's automerge: 28 % less CPU for 100,000 customers, the same size and
+    query times), and the setting is back at FTS5's default before the copy.
 
     At the end (`copy`) the four shadow tables replace the database's in one transaction, written by
     a connection of its own: a write by another connection makes FTS5 in the loader's connection
@@ -585,9 +589,11 @@ class Fts5Beside:
             db.execute("PRAGMA cache_size=-64000")
             db.execute(SQLITE_SETUP[0])
             db.execute("BEGIN")
+            db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', {FTS5_BUILD_AUTOMERGE})")
             while (item := self._rows.get()) is not None:
                 rows, offset = item
                 db.executemany(FTS5_INSERT_AT.format(offset=int(offset)), rows)
+            db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', {FTS5_AUTOMERGE})")
             db.execute("COMMIT")
         except BaseException as exc:  # the load rebuilds the index instead (bulk_index_suspended)
             error = f"{type(exc).__name__}: {exc}"
