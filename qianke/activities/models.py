@@ -19,14 +19,16 @@ class ActivityKind(models.TextChoices):
 class Activity(TimeStampedModel, ArchivableModel):
     """A follow-up (跟进记录) and, optionally, its next step with a due date."""
 
+    # customer and actor have no index of their own: activity_customer_idx and activity_due_idx begin
+    # with them.
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="activities",
-                                 verbose_name=_("customer"))
+                                 verbose_name=_("customer"), db_index=False)
     contact = models.ForeignKey("customers.Contact", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="activities", verbose_name=_("contact"))
     kind = models.CharField(_("kind"), max_length=20, choices=ActivityKind.choices, default=ActivityKind.CALL)
     occurred_at = models.DateTimeField(_("when"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                              related_name="activities", verbose_name=_("by"))
+                              related_name="activities", verbose_name=_("by"), db_index=False)
     content = models.TextField(_("content"))
     outcome = models.TextField(_("outcome"), blank=True)
     next_step = models.CharField(_("next step"), max_length=300, blank=True)

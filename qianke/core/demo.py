@@ -248,6 +248,11 @@ def _weighted(rng: random.Random, options, weights: tuple):
 # ---------------------------------------------------------------------------------------------
 
 
+# The keyword arguments of search_document's two lazy_pinyin calls, as _WordPinyin keys them.
+_PLAIN_KEY = (("errors", "default"),)
+_INITIALS_KEY = tuple(sorted({"style": Style.FIRST_LETTER, "errors": "default"}.items()))
+
+
 class _WordPinyin:
     """Stands in for `normalize.lazy_pinyin` while generating: demo names are registered with the
     words they are made of, and their pinyin is the pinyin of those words, computed once each."""
@@ -267,10 +272,21 @@ class _WordPinyin:
         key = (text, kwargs_key)
         result = self.cache.get(key)
         if result is None:
-            result = self.real(text, **kwargs)
+            result = self._initials(text, kwargs) if kwargs_key == _INITIALS_KEY else None
+            if result is None:
+                result = self.real(text, **kwargs)
             if len(self.cache) < 500_000:
                 self.cache[key] = result
         return result
+
+    def _initials(self, text: str, kwargs: dict) -> list[str] | None:
+        """pypinyin's FIRST_LETTER is the first letter of each syllable of its plain style: taken from
+        the plain result (which search_document asks for next) when every piece of it is a syllable,
+        instead of a second conversion (a person's name is seen once in each builder: ~35 µs saved)."""
+        plain = self._one(text, _PLAIN_KEY, {"errors": "default"})
+        if all(piece in normalize.PINYIN_SYLLABLES for piece in plain):
+            return [piece[0] for piece in plain]
+        return None
 
     def __call__(self, text: str, **kwargs) -> list[str]:
         kwargs_key = tuple(sorted(kwargs.items()))

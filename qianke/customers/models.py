@@ -73,13 +73,14 @@ class Customer(TimeStampedModel, ArchivableModel):
     fax = models.CharField(_("fax"), max_length=40, blank=True)
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)
+    # No index of their own: customer_owner_idx and customer_team_idx begin with them.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="owned_customers", verbose_name=_("owner"),
+        related_name="owned_customers", verbose_name=_("owner"), db_index=False,
     )
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="customers",
-        verbose_name=_("team"),
+        verbose_name=_("team"), db_index=False,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     notes = models.TextField(_("notes"), blank=True)
@@ -173,8 +174,9 @@ class StatusChange(models.Model):
         JOB = "job", _("Automatic (dormancy)")
         MIGRATION = "migration", _("Recorded at upgrade")
 
+    # No index of its own: statuschange_customer_idx begins with it.
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_changes",
-                                 verbose_name=_("customer"))
+                                 verbose_name=_("customer"), db_index=False)
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
     at = models.DateTimeField(_("date"))

@@ -52,6 +52,18 @@ def test_a_name_put_together_from_its_words_has_the_tokens_search_document_gives
             assert doc.pinyin == " ".join(filter(None, (real.pinyin, alone.pinyin)))
 
 
+def test_initials_taken_from_the_plain_pinyin_are_pypinyins_for_every_demo_name_and_word():
+    from pypinyin import Style, lazy_pinyin
+
+    names = [family + given for family in demo.FAMILY_NAMES for given in demo.GIVEN_MALE + demo.GIVEN_FEMALE]
+    words = [w for group in demo.INDUSTRY_WORDS.values() for w in group] + list(demo.COMPANY_SUFFIXES)
+    words += [city for _p, city, *_rest in demo.CITIES] + [a + b for a in demo.BRAND_CHARS for b in demo.BRAND_CHARS[:9]]
+    fast = demo._WordPinyin(lazy_pinyin)
+    for text in [*names, *words, "中国3M", "ABC"]:
+        assert fast(text, style=Style.FIRST_LETTER, errors="default") == lazy_pinyin(
+            text, style=Style.FIRST_LETTER, errors="default"), text
+
+
 def test_the_search_document_of_rows_is_the_services_one():
     c = {"name": "杭州华信软件有限公司", "short_name": "华信软件", "phone": "0571-23456789", "mobile": "13812345678",
          "code": "KH202603000001", "email": "a@b.cn"}
