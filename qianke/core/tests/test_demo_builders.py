@@ -64,6 +64,24 @@ def test_initials_taken_from_the_plain_pinyin_are_pypinyins_for_every_demo_name_
             text, style=Style.FIRST_LETTER, errors="default"), text
 
 
+def test_a_person_name_put_together_from_its_parts_has_the_tokens_search_document_gives():
+    with demo._word_pinyin() as pinyin:
+        documents = normalize.search_document
+        joined = 0
+        for family in demo.FAMILY_NAMES:
+            for given in demo.GIVEN_MALE + demo.GIVEN_FEMALE:
+                name = family + given
+                real = documents.real(names=[name], phones=[], others=[])
+                if demo._read_apart(family, given):
+                    pinyin.register(name, (family, given))
+                    assert documents._joined(name, (family, given)) == (real.names, real.pinyin), name
+                    joined += 1
+                else:
+                    assert documents(names=[name], phones=[], others=[]).pinyin == real.pinyin, name
+        assert not demo._read_apart("于", "思琪")  # pypinyin reads it yu sai qi
+        assert joined > 6_900
+
+
 def test_the_search_document_of_rows_is_the_services_one():
     c = {"name": "杭州华信软件有限公司", "short_name": "华信软件", "phone": "0571-23456789", "mobile": "13812345678",
          "code": "KH202603000001", "email": "a@b.cn"}
