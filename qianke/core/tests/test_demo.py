@@ -207,7 +207,9 @@ def keys_validated_after():
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM customers_contact WHERE customer_id NOT IN (SELECT id FROM customers_customer)")
+        orphans = "SELECT id FROM customers_contact WHERE customer_id NOT IN (SELECT id FROM customers_customer)"
+        cursor.execute(f"UPDATE activities_activity SET contact_id = NULL WHERE contact_id IN ({orphans})")
+        cursor.execute(f"DELETE FROM customers_contact WHERE id IN ({orphans})")
         for table, name, _definition, validated in _foreign_keys_now():
             if not validated:
                 cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} "
