@@ -56,15 +56,16 @@ def demo_generate(*, seed: int = 1, customers: int | None = None, now: dt.dateti
     limit = min(MAX_DEALS, max((customers or MAX_DEALS * 4) // 4, 1))
     # Won deals only where the customer has bought (new, repeat, dormant), so deals and lifecycle agree;
     # lost customers get no new deal.
-    # The ids alone are read and shuffled (the shuffle depends only on their number), then the chosen
+    # The ids alone are read and `limit` of them drawn (rng.sample: the draw depends only on their number,
+    # and costs the few thousand drawn, not a shuffle of a million), then the chosen
     # few thousand customers' details: a million customers' names and times cost seconds to read.
     candidates = list(Customer.objects.filter(pk__gte=customers_from, owner__isnull=False, archived_at__isnull=True,
                                               deals__isnull=True)
                       .exclude(status="lost").order_by("pk").values_list("pk", flat=True))
-    rng.shuffle(candidates)
-    details = {row[0]: row for row in Customer.objects.filter(pk__in=candidates[:limit])
+    picked = rng.sample(candidates, k=min(limit, len(candidates)))
+    details = {row[0]: row for row in Customer.objects.filter(pk__in=picked)
                .values_list("pk", "owner_id", "team_id", "name", "created_at", "status")}
-    chosen = [details[pk] for pk in candidates[:limit]]
+    chosen = [details[pk] for pk in picked]
     codes = [c for c in PROCESS_WEIGHTS if c in processes]
     weights = [PROCESS_WEIGHTS[c] for c in codes]
     owner_teams = dict(_owner_teams({c[1] for c in chosen}))
