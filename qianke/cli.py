@@ -715,6 +715,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The command line's own process, about to end: its objects are left out of the collections
             # the interpreter runs as it shuts down, which walk every object (half a second after a
             # large `qianke demo`, the pinyin dictionaries and Django). Not for callers passing argv.
+            # The database connections are closed first: they sit in reference cycles, which frozen
+            # objects keep (SQLite's last checkpoint, PostgreSQL's orderly goodbye).
+            from django.db import connections
+
+            connections.close_all()
             gc.freeze()
 
 

@@ -253,6 +253,7 @@ def _weighted(rng: random.Random, options, weights: tuple):
 # The keyword arguments of search_document's two lazy_pinyin calls, as _WordPinyin keys them.
 _PLAIN_KEY = (("errors", "default"),)
 _INITIALS_KEY = tuple(sorted({"style": Style.FIRST_LETTER, "errors": "default"}.items()))
+_ALL_CJK = re.compile(rf"{normalize._CJK_CHAR.pattern}+")
 
 
 class _WordPinyin:
@@ -285,6 +286,8 @@ class _WordPinyin:
         """pypinyin's FIRST_LETTER is the first letter of each syllable of its plain style: taken from
         the plain result (which search_document asks for next) when every piece of it is a syllable,
         instead of a second conversion (a person's name is seen once in each builder: ~35 µs saved)."""
+        if not _ALL_CJK.fullmatch(text):  # a latin run ("ma") stays whole in pypinyin's initials
+            return None
         plain = self._one(text, _PLAIN_KEY, {"errors": "default"})
         if all(piece in normalize.PINYIN_SYLLABLES for piece in plain):
             return [piece[0] for piece in plain]

@@ -10,6 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('core', '0004_suspendedindex'),
         ('activities', '0001_initial'),
         ('customers', '0012_search_phones_national'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -30,6 +31,9 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
+                # Left dropped by a bulk load that was killed: not to be built again from the record.
+                migrations.RunSQL("DELETE FROM core_suspendedindex WHERE name IN ('activities_activity_actor_id_c731e4c0', 'activities_activity_customer_id_3e7162d1')",
+                                  reverse_sql=migrations.RunSQL.noop),
                 migrations.RunSQL("DROP INDEX IF EXISTS activities_activity_actor_id_c731e4c0",
                                   reverse_sql='CREATE INDEX activities_activity_actor_id_c731e4c0 ON "activities_activity" ("actor_id")'),
                 migrations.RunSQL("DROP INDEX IF EXISTS activities_activity_customer_id_3e7162d1",

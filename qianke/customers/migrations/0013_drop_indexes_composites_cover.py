@@ -10,6 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('core', '0004_suspendedindex'),
         ('accounts', '0001_initial'),
         ('customers', '0012_search_phones_national'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -35,6 +36,9 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
+                # Left dropped by a bulk load that was killed: not to be built again from the record.
+                migrations.RunSQL("DELETE FROM core_suspendedindex WHERE name IN ('customers_customer_owner_id_fbb2798e', 'customers_customer_team_id_677425ba', 'customers_statuschange_customer_id_71947a0f')",
+                                  reverse_sql=migrations.RunSQL.noop),
                 migrations.RunSQL("DROP INDEX IF EXISTS customers_customer_owner_id_fbb2798e",
                                   reverse_sql='CREATE INDEX customers_customer_owner_id_fbb2798e ON "customers_customer" ("owner_id")'),
                 migrations.RunSQL("DROP INDEX IF EXISTS customers_customer_team_id_677425ba",
