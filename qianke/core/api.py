@@ -11,7 +11,7 @@ from pydantic import ConfigDict
 
 from qianke.core.custom_fields import definition_get, definition_list, definitions_for
 from qianke.core.services import custom_field_create, custom_field_update
-from qianke.customers.selectors import Page
+from qianke.customers.selectors import Page, page_of
 
 T = TypeVar("T")
 
@@ -86,8 +86,6 @@ def page_out(page: Page) -> dict[str, Any]:
 
 def paginate(qs: QuerySet, params: PageParams) -> Page:
     """A bounded page of a selector's queryset (for the short lists: users, teams)."""
-    from qianke.customers.selectors import page_of
-
     return page_of(qs, offset=params.offset, limit=params.limit)
 
 

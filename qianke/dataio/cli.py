@@ -157,8 +157,9 @@ def _import_file(args, path: Path) -> int:
                 print(_("Rejected rows with their reasons: %(file)s") % {"file": args.rejects})
             return 1 if result["rejected"] else 0
         job = services.import_find_resumable(actor=actor, path=path, sheet=args.sheet)
-        done = services.import_find_done(actor=actor, path=path, sheet=args.sheet)
-        if job is None and done is not None and not args.again:
+        # With nothing to continue, an import found here is a finished one.
+        done = None if job is not None else services.import_find_previous(actor=actor, path=path, sheet=args.sheet)
+        if done is not None and not args.again:
             raise UsageError(_("FILE: this file was imported already (import #%(id)s); "
                                "add --again to import it once more") % {"id": done.pk})
         if job is not None:

@@ -226,12 +226,23 @@ def _check_duplicates_option(duplicates: str) -> None:
                                                % {"options": ", ".join(Duplicates.values)}]})
 
 
-def import_find_resumable(*, actor: User, path: Path, sheet: str = "") -> ImportJob | None:
-    """An unfinished import of the same file (same content) by the same user: the one to continue."""
-    digest = reader.sha256_of(Path(path))
-    unfinished = Q(status__in=(Status.QUEUED, Status.RUNNING)) | Q(status=Status.FAILED, can_continue=True)
-    return (ImportJob.objects.filter(unfinished, actor=actor, file_sha256=digest, sheet=sheet)
+# Imports that created or will create their file's customers: done (not undone), or unfinished (queued,
+# running, or failed part-way and continuable).
+_UNFINISHED = Q(status__in=(Status.QUEUED, Status.RUNNING)) | Q(status=Status.FAILED, can_continue=True)
+_CREATED_OR_UNFINISHED = Q(status=Status.DONE) | _UNFINISHED
+
+
+def _newest_import_of(condition: Q, *, actor: User, path: Path, sheet: str, digest: str) -> ImportJob | None:
+    """The actor's newest import of the same file (same content and sheet) that meets `condition`.
+    `digest`: the file's sha256 when the caller has it."""
+    digest = digest or reader.sha256_of(Path(path))
+    return (ImportJob.objects.filter(condition, actor=actor, file_sha256=digest, sheet=sheet)
             .order_by("-id").first())
+
+
+def import_find_resumable(*, actor: User, path: Path, sheet: str = "", digest: str = "") -> ImportJob | None:
+    """An unfinished import of the same file (same content) by the same user: the one to continue."""
+    return _newest_import_of(_UNFINISHED, actor=actor, path=path, sheet=sheet, digest=digest)
 
 
 def _preparer_for(*, actor: User, path: Path, mapping: dict[str, str] | None, sheet: str,
@@ -348,20 +359,9 @@ def import_check(*, actor: User, path: Path, mapping: dict[str, str] | None = No
 
 def import_find_previous(*, actor: User, path: Path, sheet: str = "", digest: str = "") -> ImportJob | None:
     """The newest import of the same file by the same user that created or will create its customers:
-    done (not undone), queued, running, or failed part-way and continuable."""
-    digest = digest or reader.sha256_of(Path(path))
-    previous = (Q(status__in=(Status.DONE, Status.QUEUED, Status.RUNNING))
-                | Q(status=Status.FAILED, can_continue=True))
-    return (ImportJob.objects.filter(previous, actor=actor, file_sha256=digest, sheet=sheet)
-            .order_by("-id").first())
-
-
-def import_find_done(*, actor: User, path: Path, sheet: str = "", digest: str = "") -> ImportJob | None:
-    """A finished (and not undone) import of the same file by the same user: running it again would
-    create every customer twice. `digest`: the file's sha256 when the caller has it."""
-    digest = digest or reader.sha256_of(Path(path))
-    return (ImportJob.objects.filter(actor=actor, file_sha256=digest, sheet=sheet, status=Status.DONE)
-            .order_by("-id").first())
+    done (not undone), queued, running, or failed part-way and continuable. Importing the file again
+    would create every customer twice."""
+    return _newest_import_of(_CREATED_OR_UNFINISHED, actor=actor, path=path, sheet=sheet, digest=digest)
 
 
 # ---------------------------------------------------------------------------------------------
