@@ -16,6 +16,13 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture
+def home(settings, tmp_path):
+    """A QIANKE_HOME of its own (the SQLite file, imports, secrets) in the test's temporary folder."""
+    settings.QIANKE_HOME = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
 def make_team(db):
     def make(name: str | None = None, parent=None):
         return team_create(name=name or f"团队{next(_seq)}", parent=parent)

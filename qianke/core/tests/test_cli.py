@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def home(settings, tmp_path):
-    settings.QIANKE_HOME = tmp_path
-    return tmp_path
-
-
 def run(capsys, *argv):
     code = cli.main(list(argv))
     out, err = capsys.readouterr()

@@ -19,12 +19,6 @@ from qianke.customers.selectors import CustomerFilters, customer_list
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def home(settings, tmp_path):
-    settings.QIANKE_HOME = tmp_path
-    return tmp_path
-
-
 def test_counts_match_the_database(home):
     counts = demo_generate(customers=300, seed=7)
     assert counts["customers"] == Customer.objects.count() == 300

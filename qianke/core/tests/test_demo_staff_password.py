@@ -10,12 +10,6 @@ from qianke.core.demo import demo_generate, demo_staff
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def home(settings, tmp_path):
-    settings.QIANKE_HOME = tmp_path
-    return tmp_path
-
-
 def test_demo_users_log_in_with_the_shared_password_after_a_load(home):
     counts = demo_generate(customers=20, seed=2)
     users = User.objects.filter(username__startswith="demo.")

@@ -11,12 +11,6 @@ from qianke.pool.models import Pool, PoolEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def home(settings, tmp_path):
-    settings.QIANKE_HOME = tmp_path
-    return tmp_path
-
-
 def test_demo_has_a_pool_per_sales_team_with_unowned_potential_customers(home):
     demo_generate(customers=300, seed=2)
     counts = demo_capabilities(seed=2, modules=("qianke.pool.demo",))["qianke.pool.demo"]
