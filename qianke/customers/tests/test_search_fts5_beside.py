@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from qianke.core.tests.sqlite_file import rerun_on_sqlite_file
 from qianke.customers import search
 from qianke.customers.search import FTS_TABLE, SQLITE_SETUP, Fts5Beside
 
@@ -247,10 +246,8 @@ def test_the_demo_load_tests_on_a_sqlite_database_file(tmp_path):
     demo load tests above run again against a database file."""
     if connection.vendor != "sqlite" or _file_database():
         pytest.skip("the tests above ran on this database already, or it is not SQLite")
-    env = {**os.environ, "QIANKE_SQLITE_TEST_PATH": str(tmp_path / "beside.sqlite3"), "QIANKE_DATABASE_URL": ""}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider", "-k", "demo_load and not database_file"],
-        env=env, capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[3])
+    result = rerun_on_sqlite_file(__file__, tmp_path / "beside.sqlite3", select="demo_load and not database_file",
+                                  timeout=600)
     assert "3 passed" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
 
 

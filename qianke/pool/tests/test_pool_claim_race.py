@@ -6,15 +6,12 @@ together. On PostgreSQL the conditional UPDATE decides; on SQLite write transact
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
+from qianke.core.tests.sqlite_file import in_memory_sqlite, rerun_on_sqlite_file
 from qianke.customers.models import Customer
 from qianke.pool.models import OwnerChange
 from qianke.pool.services import PoolRefused, pool_claim
@@ -47,10 +44,6 @@ def race(claims: list[tuple]) -> list[str]:
     for t in threads:
         t.join(60)
     return sorted(results)
-
-
-def in_memory_sqlite() -> bool:
-    return connection.vendor == "sqlite" and connection.is_in_memory_db()
 
 
 @pytest.fixture
@@ -89,8 +82,5 @@ def test_the_race_on_a_sqlite_database_file(tmp_path):
     locked" instead of queueing; so on SQLite the race tests above run again against a database file."""
     if not in_memory_sqlite():
         pytest.skip("the race tests above ran on this database already")
-    env = {**os.environ, "QIANKE_SQLITE_TEST_PATH": str(tmp_path / "race.sqlite3"), "QIANKE_DATABASE_URL": ""}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider", "-k", "not sqlite_database_file"],
-        env=env, capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[3])
+    result = rerun_on_sqlite_file(__file__, tmp_path / "race.sqlite3", select="not sqlite_database_file", timeout=300)
     assert "3 passed" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
